@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The one place where iopass meets differences between kernel versions.
+ * Each wrapper picks an implementation from a feature probe (conftest.sh
+ * writes conftest.h); the rest of iopass calls only the wrappers.
+ */
+#ifndef __IOPASS_COMPAT_H
+#define __IOPASS_COMPAT_H
+
+#include <linux/err.h>
+#include <linux/iommu.h>
+
+#include "conftest.h"
+
+/*
+ * Allocate an unmanaged paging domain for the IOMMU that translates @dev.
+ * Return: the domain or an ERR_PTR, never NULL.
+ */
+static inline struct iommu_domain *iopass_compat_domain_alloc(struct device *dev)
+{
+#ifdef IOPASS_HAVE_PAGING_DOMAIN_ALLOC
+	return iommu_paging_domain_alloc(dev);
+#else
+	struct iommu_domain *domain = iommu_domain_alloc(dev->bus);
+
+	return domain ? domain : ERR_PTR(-ENOMEM);
+#endif
+}
+
+/*
+ * Claim DMA ownership of @dev for iopass.  @first is true when no other
+ * iopass device of its IOMMU group holds it yet.  Where ownership can be
+ * claimed per device, every device claims it with the same @owner cookie and
+ * the IOMMU core counts; before that only a whole group could be claimed,
+ * once, so iopass claims it for the first device and counts itself.
+ * Return: 0, or -EPERM (the group is used by another driver) or -EBUSY (it
+ * is attached to some other domain).
+ */
+static inline int iopass_compat_claim_dma(struct device *dev,
+					  struct iommu_group *group,
+					  void *owner, bool first)
+{
+#ifdef IOPASS_HAVE_DEVICE_DMA_OWNER
+	return iommu_device_claim_dma_owner(dev, owner);
+#else
+	return first ? iommu_group_claim_dma_owner(group, owner) : 0;
+#endif
+}
+
+/* Undo iopass_compat_claim_dma(); @last is true for the group's last device. */
+static inline void iopass_compat_release_dma(struct device *dev,
+					     struct iommu_group *group,
+					     bool last)
+{
+#ifdef IOPASS_HAVE_DEVICE_DMA_OWNER
+	iommu_device_release_dma_owner(dev);
+#else
+	if (last)
+		iommu_group_release_dma_owner(group);
+#endif
+}
+
+#endif /* __IOPASS_COMPAT_H */

@@ -1,0 +1,83 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0
+# PID 1 of the rig's VM.  Runs the suites named by rig_suites= on the kernel
+# command line and reports on the second serial port (ttyS1), in lines the
+# host's report.py reads:
+#   rig: suite <name> begin|end
+#   rig: prog <name> begin, its TAP, rig: prog <name> rc=<exit code>
+#   rig: ktap begin, KTAP, rig: ktap end
+#   rig: kmemleak <line>          (a suspected leak: the run fails)
+#   rig: end                      (all done; missing means a crash)
+# The kernel log goes to ttyS0, which the host scans (scan-log.py).
+export PATH=/bin:/sbin
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tmpfs tmpfs /tmp
+mkdir -p /dev/hugepages && mount -t hugetlbfs none /dev/hugepages
+echo 64 > /proc/sys/vm/nr_hugepages
+
+exec >/dev/ttyS1 2>&1
+export IOPASS_KO=/iopass/iopass.ko
+KMEMLEAK=/sys/kernel/debug/kmemleak
+
+# The stock kernels' modules the tests use: e1000 is the DMA-API driver of
+# a group mate, pci-stub a driver that does no DMA.
+for m in /lib/modules/*.ko; do
+	[ -e "$m" ] && insmod "$m"
+done
+[ -e $KMEMLEAK ] && echo clear > $KMEMLEAK
+
+# run NAME CMD...: one test program, its exit code reported.
+run() {
+	name=$1; shift
+	echo "rig: prog $name begin"
+	"$@"
+	echo "rig: prog $name rc=$?"
+}
+
+suite_selftests() {
+	insmod $IOPASS_KO || echo "rig: insmod iopass.ko failed"
+	for t in /iopass/selftests/*; do
+		run "${t##*/}" "$t"
+	done
+	rmmod iopass
+}
+
+suite_kunit() {
+	insmod $IOPASS_KO || echo "rig: insmod iopass.ko failed"
+	insmod /iopass/iopass_kunit.ko || echo "rig: insmod iopass_kunit.ko failed"
+	suites=$(ls -d /sys/kernel/debug/kunit/iopass* 2>/dev/null)
+	echo "rig: ktap begin"
+	echo "KTAP version 1"
+	echo "1..$(echo $suites | wc -w)"
+	for s in $suites; do
+		cat "$s/results"
+	done
+	echo "rig: ktap end"
+	rmmod iopass_kunit
+	rmmod iopass
+}
+
+suite_demo() {
+	/iopass/demo.sh
+	echo "rig: prog demo rc=$?"
+}
+
+echo "rig: begin $(uname -r)"
+for suite in $(echo "$rig_suites" | tr , ' '); do
+	echo "rig: suite $suite begin"
+	"suite_$suite"
+	echo "rig: suite $suite end"
+done
+
+if [ -e $KMEMLEAK ]; then
+	# kmemleak reports only objects unreferenced for a few seconds.
+	echo scan > $KMEMLEAK; sleep 6; echo scan > $KMEMLEAK
+	sed 's/^/rig: kmemleak /' $KMEMLEAK
+fi
+echo "rig: end"
+sync
+poweroff -f

@@ -1,0 +1,57 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Usage: run.sh 6.1|6.12|debug SUITE[,SUITE...] OUTDIR
+# Boot one kernel in the rig's machine and run guest suites (guest-init.sh):
+# q35 with kernel-irqchip=split, VT-d with interrupt remapping and caching
+# mode, an edu alone in its IOMMU group, an edu sharing a group with an
+# e1000 behind a PCIe-to-PCI bridge, and an nvme (MSI-X).  The e1000 has a
+# driver that uses the kernel's DMA API: the group mate that makes a group
+# not viable.
+# Leaves OUTDIR/console.log (kernel log) and OUTDIR/results.log (ttyS1).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+kver=$1 suites=$2 outdir=$3
+eval "$("$RIG_DIR/kernel.sh" "$kver")"
+"$TOP_DIR/tools/testing/build.sh" "$kver"
+make -s -C "$TOP_DIR/selftests" >&2
+
+# The initramfs: busybox, the module, the test programs.
+root="$outdir/initramfs"
+rm -rf "$root" && mkdir -p "$root"/{bin,dev,proc,sys,tmp,iopass/selftests,lib/modules}
+cp /bin/busybox "$root/bin/busybox"
+cp "$RIG_DIR/guest-init.sh" "$root/init"
+cp "$RIG_DIR/demo-guest.sh" "$root/iopass/demo.sh"
+cp "$TOP_DIR/build/$kver/src/drivers/iopass/"*.ko "$root/iopass/"
+cp "$TOP_DIR/selftests/build/"* "$root/iopass/selftests/"
+if [ -n "$MODDIR" ]; then
+	for m in drivers/pci/pci-stub drivers/net/ethernet/intel/e1000/e1000; do
+		f=$(ls "$MODDIR/kernel/$m".ko* | head -n1)
+		case "$f" in
+		*.xz) xz -dc "$f" >"$root/lib/modules/${m##*/}.ko" ;;
+		*) cp "$f" "$root/lib/modules/" ;;
+		esac
+	done
+fi
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$outdir/initramfs.cpio.gz"
+
+nvme="$outdir/nvme.img"
+[ -e "$nvme" ] || truncate -s 16M "$nvme"
+
+timeout_s=${RIG_TIMEOUT:-600}
+rm -f "$outdir/console.log" "$outdir/results.log"
+timeout --foreground "$timeout_s" qemu-system-x86_64 \
+	-accel tcg -cpu max -m 2G -smp 2 -no-reboot -net none \
+	-display none -monitor none \
+	-M q35,kernel-irqchip=split \
+	-device intel-iommu,intremap=on,caching-mode=on \
+	-device edu \
+	-device pcie-pci-bridge,id=br0 \
+	-device edu,bus=br0,addr=1 \
+	-device e1000,bus=br0,addr=2 \
+	-drive file="$nvme",if=none,id=nvm,format=raw \
+	-device nvme,drive=nvm,serial=iopass0 \
+	-kernel "$IMAGE" -initrd "$outdir/initramfs.cpio.gz" \
+	-append "console=ttyS0 ignore_loglevel intel_iommu=on iommu=nopt panic=-1 panic_on_warn=1 rig_suites=$suites" \
+	-serial file:"$outdir/console.log" \
+	-serial file:"$outdir/results.log" \
+	|| echo "rig: qemu exited with $? (timeout ${timeout_s}s?)" >>"$outdir/results.log"
