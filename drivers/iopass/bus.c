@@ -19,7 +19,7 @@
 static dev_t iopass_devt_base;
 static DEFINE_IDA(iopass_ida);
 
-struct bus_type iopass_bus_type = {
+IOPASS_BUS_TYPE_CONST struct bus_type iopass_bus_type = {
 	.name = "iopass",
 };
 

@@ -13,6 +13,16 @@
 #include "conftest.h"
 
 /*
+ * Where the driver core only reads struct bus_type, iopass's bus is const;
+ * where it writes to it (before 6.4), it cannot be.
+ */
+#ifdef IOPASS_HAVE_CONST_BUS_TYPE
+#define IOPASS_BUS_TYPE_CONST const
+#else
+#define IOPASS_BUS_TYPE_CONST
+#endif
+
+/*
  * Allocate an unmanaged paging domain for the IOMMU that translates @dev.
  * Return: the domain or an ERR_PTR, never NULL.
  */

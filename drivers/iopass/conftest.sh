@@ -49,3 +49,15 @@ struct iommu_domain *f(struct device *dev)
 {
 	return iommu_paging_domain_alloc(dev);
 }'
+
+# bus_register() takes a const struct bus_type *, so a bus can live in
+# read-only memory: the driver core's const bus_type conversion (v6.4).
+# Before it the driver core writes to the struct (bus->p).
+probe CONST_BUS_TYPE '
+#include <linux/device.h>
+static const struct bus_type b = { .name = "conftest" };
+int f(void);
+int f(void)
+{
+	return bus_register(&b);
+}'

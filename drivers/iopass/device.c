@@ -12,6 +12,7 @@
  * and every later one fails with ENODEV instead of touching a released
  * device.
  */
+#include <kunit/visibility.h>
 #include <linux/fs.h>
 #include <linux/module.h>
 #include <linux/rwsem.h>
@@ -146,6 +147,7 @@ struct iopass_device *iopass_device_alloc(struct device *parent,
 	}
 	return idev;
 }
+EXPORT_SYMBOL_IF_KUNIT(iopass_device_alloc);
 
 /**
  * iopass_device_put() - drop a reference to @idev
@@ -155,6 +157,7 @@ void iopass_device_put(struct iopass_device *idev)
 {
 	put_device(&idev->dev);
 }
+EXPORT_SYMBOL_IF_KUNIT(iopass_device_put);
 
 /**
  * iopass_device_register() - take ownership of the parent's DMA and publish
@@ -182,6 +185,7 @@ int iopass_device_register(struct iopass_device *idev)
 	}
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(iopass_device_register);
 
 /**
  * iopass_device_unregister() - revoke user access and give ownership back
@@ -201,3 +205,4 @@ void iopass_device_unregister(struct iopass_device *idev)
 	idev->ops->quiesce(idev);
 	iopass_group_leave(idev->group, idev->dev.parent);
 }
+EXPORT_SYMBOL_IF_KUNIT(iopass_device_unregister);

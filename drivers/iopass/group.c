@@ -17,6 +17,7 @@
  * identity-mapped, or lets it be used while in one.  After attaching, the
  * domain is read back from the IOMMU core rather than trusted.
  */
+#include <kunit/visibility.h>
 #include <linux/list.h>
 #include <linux/slab.h>
 
@@ -180,6 +181,30 @@ void iopass_group_leave(struct iopass_group *group, struct device *dev)
 }
 
 /**
+ * iopass_domain_classify() - name the kind of domain @domain is
+ * @domain: the domain a device is attached to, or NULL
+ * @ours: the iopass domain of the device's group
+ *
+ * Return: an &enum iopass_domain_type; IOPASS_DOMAIN_PAGING only for @ours.
+ */
+enum iopass_domain_type iopass_domain_classify(struct iommu_domain *domain,
+					       struct iommu_domain *ours)
+{
+	if (!domain)
+		return IOPASS_DOMAIN_NONE;
+	if (domain == ours)
+		return IOPASS_DOMAIN_PAGING;
+	if (domain->type == IOMMU_DOMAIN_BLOCKED)
+		return IOPASS_DOMAIN_BLOCKED;
+	if (domain->type == IOMMU_DOMAIN_IDENTITY)
+		return IOPASS_DOMAIN_IDENTITY;
+	if (domain->type & __IOMMU_DOMAIN_DMA_API)
+		return IOPASS_DOMAIN_KERNEL;
+	return IOPASS_DOMAIN_OTHER;
+}
+EXPORT_SYMBOL_IF_KUNIT(iopass_domain_classify);
+
+/**
  * iopass_device_domain_type() - what translates @idev's DMA right now
  * @idev: a registered iopass device
  *
@@ -190,23 +215,11 @@ void iopass_group_leave(struct iopass_group *group, struct device *dev)
  */
 enum iopass_domain_type iopass_device_domain_type(struct iopass_device *idev)
 {
-	struct iommu_domain *domain;
 	enum iopass_domain_type type;
 
 	mutex_lock(&iopass_groups_lock);
-	domain = iommu_get_domain_for_dev(idev->dev.parent);
-	if (!domain)
-		type = IOPASS_DOMAIN_NONE;
-	else if (domain == idev->group->domain)
-		type = IOPASS_DOMAIN_PAGING;
-	else if (domain->type == IOMMU_DOMAIN_BLOCKED)
-		type = IOPASS_DOMAIN_BLOCKED;
-	else if (domain->type == IOMMU_DOMAIN_IDENTITY)
-		type = IOPASS_DOMAIN_IDENTITY;
-	else if (domain->type & __IOMMU_DOMAIN_DMA_API)
-		type = IOPASS_DOMAIN_KERNEL;
-	else
-		type = IOPASS_DOMAIN_OTHER;
+	type = iopass_domain_classify(iommu_get_domain_for_dev(idev->dev.parent),
+				      idev->group->domain);
 	mutex_unlock(&iopass_groups_lock);
 	return type;
 }

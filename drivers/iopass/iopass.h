@@ -83,7 +83,7 @@ static inline struct iopass_device *to_iopass_device(struct device *dev)
 }
 
 /* bus.c */
-extern struct bus_type iopass_bus_type;
+extern IOPASS_BUS_TYPE_CONST struct bus_type iopass_bus_type;
 int iopass_bus_init(void);
 void iopass_bus_exit(void);
 int iopass_bus_alloc_devt(struct iopass_device *idev);
@@ -95,9 +95,11 @@ struct iopass_device *iopass_device_alloc(struct device *parent,
 int iopass_device_register(struct iopass_device *idev);
 void iopass_device_unregister(struct iopass_device *idev);
 void iopass_device_put(struct iopass_device *idev);
-enum iopass_domain_type iopass_device_domain_type(struct iopass_device *idev);
 
 /* group.c */
+enum iopass_domain_type iopass_device_domain_type(struct iopass_device *idev);
+enum iopass_domain_type iopass_domain_classify(struct iommu_domain *domain,
+					       struct iommu_domain *ours);
 struct iopass_group *iopass_group_join(struct device *dev);
 void iopass_group_leave(struct iopass_group *group, struct device *dev);
 

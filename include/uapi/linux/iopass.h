@@ -75,6 +75,7 @@ struct iopass_device_info {
 	__u8 pci_devfn;
 	__u16 __reserved;
 };
+
 #define IOPASS_DEVICE_GET_INFO _IO(IOPASS_TYPE, IOPASS_CMD_DEVICE_GET_INFO)
 
 #endif /* _UAPI_LINUX_IOPASS_H */

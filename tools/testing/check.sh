@@ -1,0 +1,82 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Usage: check.sh [STEP...]
+# Runs iopass's checks and prints one result line per suite and a last line
+# "N passed, M failed"; exits non-zero if anything failed.  With no STEP,
+# everything, in order:
+#   lint                     checkpatch --strict, sparse, kernel-doc
+#   build-6.1 build-6.12 build-debug    W=1, warnings fail
+#   kunit                    KUnit on the debug kernel, via kunit.py parse
+#   selftests-6.1 selftests-6.12 selftests-debug
+# A VM run also fails on a guest kernel log report no test expected.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+rig="$top/tools/testing/vm"
+cd "$top"
+steps=("$@")
+[ ${#steps[@]} -gt 0 ] || steps=(lint build-6.1 build-6.12 build-debug kunit
+				 selftests-6.1 selftests-6.12 selftests-debug)
+total_pass=0 total_fail=0
+summary=()
+
+# record NAME PASSED FAILED
+record() {
+	total_pass=$((total_pass + $2))
+	total_fail=$((total_fail + $3))
+	summary+=("$(printf '%-18s %3d passed, %d failed' "$1" "$2" "$3")")
+}
+
+# An all-or-nothing step: one test case.
+single() {
+	local name=$1 log="$top/build/$1.log"; shift
+	local t0=$SECONDS
+	mkdir -p "$top/build"
+	if "$@" >"$log" 2>&1; then
+		echo "ok   $name ($((SECONDS - t0))s)"
+		record "$name" 1 0
+	else
+		sed 's/^/     | /' "$log" | tail -n 40
+		echo "FAIL $name ($((SECONDS - t0))s, log: $log)"
+		record "$name" 0 1
+	fi
+}
+
+# vm KVER SUITE: boot KVER, run SUITE, count its test cases.
+vm() {
+	local kver=$1 suite=$2 name="$2-$1" out="$top/build/vm-$2-$1"
+	local t0=$SECONDS line
+	mkdir -p "$out"
+	if ! "$rig/run.sh" "$kver" "$suite" "$out" >"$out/run.log" 2>&1; then
+		sed 's/^/     | /' "$out/run.log" | tail -n 40
+		echo "FAIL $name: the VM could not be prepared (log: $out/run.log)"
+		record "$name" 0 1
+		return
+	fi
+	line=$(python3 "$rig/report.py" "$name" "$out" \
+		"$("$rig/src-tree.sh")/tools/testing/kunit/kunit.py" | tee "$out/report.txt" | tail -n1)
+	grep -v '^suite ' "$out/report.txt"
+	if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+		local p=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]}
+		[ "$f" = 0 ] && echo "ok   $name: $p passed ($((SECONDS - t0))s)" ||
+			echo "FAIL $name: $p passed, $f failed ($((SECONDS - t0))s, logs: $out)"
+		record "$name" "$p" "$f"
+	else
+		echo "FAIL $name: no result (logs: $out)"
+		record "$name" 0 1
+	fi
+}
+
+for step in "${steps[@]}"; do
+	case "$step" in
+	lint) single lint "$top/tools/testing/lint.sh" ;;
+	build-*) single "$step" "$top/tools/testing/build.sh" "${step#build-}" ;;
+	kunit) vm debug kunit ;;
+	selftests-*) vm "${step#selftests-}" selftests ;;
+	*) echo "check: unknown step '$step'" >&2; record "$step" 0 1 ;;
+	esac
+done
+
+echo
+printf '%s\n' "${summary[@]}"
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" = 0 ]
