@@ -25,7 +25,6 @@
 #define EDU_DMA_COUNT		0x90
 #define EDU_DMA_CMD		0x98
 #define EDU_DMA_START		0x1
-#define EDU_DMA_TO_RAM		0x2
 #define EDU_BUFFER		0x40000
 
 static int bdf_parse(const char *bdf, unsigned int *seg, unsigned int *bus,
@@ -69,7 +68,7 @@ static bool klog_has(const char *needle)
 }
 
 /* Write a line to the kernel log (the rig's expect markers). */
-static void kmsg(const char *line)
+static void klog_mark(const char *line)
 {
 	int fd = open("/dev/kmsg", O_WRONLY);
 
@@ -90,6 +89,22 @@ static bool klog_wait(const char *needle, int ms)
 		nanosleep(&ts, NULL);
 	}
 	return false;
+}
+
+/* MMIO through a BAR mapping: one access of the given width each. */
+static __u32 mmio_read32(void *bar, unsigned int off)
+{
+	return __atomic_load_n((__u32 *)(bar + off), __ATOMIC_RELAXED);
+}
+
+static __u64 mmio_read64(void *bar, unsigned int off)
+{
+	return __atomic_load_n((__u64 *)(bar + off), __ATOMIC_RELAXED);
+}
+
+static void mmio_write64(void *bar, unsigned int off, __u64 val)
+{
+	__atomic_store_n((__u64 *)(bar + off), val, __ATOMIC_RELAXED);
 }
 
 static void iopass_attr(const char *name, const char *attr, char *buf,
@@ -159,7 +174,7 @@ TEST_F(bind, device_dma_is_stopped_by_the_iommu)
 {
 	char path[PATH_MAX], want[128];
 	unsigned short cmd;
-	volatile uint64_t *bar;
+	void *bar;
 	struct timespec ts = { 0, 1000 * 1000 };
 	int fd, i;
 
@@ -173,24 +188,24 @@ TEST_F(bind, device_dma_is_stopped_by_the_iommu)
 	ASSERT_LE(0, fd);
 	bar = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, bar);
-	ASSERT_EQ(0x010000ed, *(volatile uint32_t *)bar)
+	ASSERT_EQ(0x010000ed, mmio_read32(bar, EDU_ID))
 		TH_LOG("BAR0 does not look like an edu");
 
-	kmsg("iopass-rig: expect dmar\n");
-	bar[EDU_DMA_SRC / 8] = 0x100000;
-	bar[EDU_DMA_DST / 8] = EDU_BUFFER;
-	bar[EDU_DMA_COUNT / 8] = 8;
-	bar[EDU_DMA_CMD / 8] = EDU_DMA_START;	/* RAM to device */
-	for (i = 0; i < 2000 && (bar[EDU_DMA_CMD / 8] & EDU_DMA_START); i++)
+	klog_mark("iopass-rig: expect dmar\n");
+	mmio_write64(bar, EDU_DMA_SRC, 0x100000);
+	mmio_write64(bar, EDU_DMA_DST, EDU_BUFFER);
+	mmio_write64(bar, EDU_DMA_COUNT, 8);
+	mmio_write64(bar, EDU_DMA_CMD, EDU_DMA_START);	/* RAM to device */
+	for (i = 0; i < 2000 && (mmio_read64(bar, EDU_DMA_CMD) & EDU_DMA_START); i++)
 		nanosleep(&ts, NULL);
-	EXPECT_EQ(0, bar[EDU_DMA_CMD / 8] & EDU_DMA_START);
+	EXPECT_EQ(0, mmio_read64(bar, EDU_DMA_CMD) & EDU_DMA_START);
 
 	snprintf(want, sizeof(want), "Request device [%s] fault addr 0x100000",
 		 self->bdf + 5);
 	EXPECT_TRUE(klog_wait(want, 5000))
 		TH_LOG("no DMAR fault for the DMA: is the device translated?");
-	kmsg("iopass-rig: expect-end\n");
-	munmap((void *)bar, 1 << 20);
+	klog_mark("iopass-rig: expect-end\n");
+	munmap(bar, 1 << 20);
 	close(fd);
 }
 
