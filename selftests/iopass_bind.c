@@ -4,28 +4,14 @@
  * ends up in a translated IOMMU domain that iopass owns, its group's
  * viability is enforced both ways, and unbind and rmmod give everything
  * back.  Needs the rig's VM: an edu alone in its IOMMU group and an edu
- * sharing a group with one other function.
+ * sharing a group with an e1000.
  */
-#include <sys/ioctl.h>
-#include <sys/klog.h>
-#include <sys/mman.h>
-#include <time.h>
-
 #include "iopass_util.h"
 #include "kselftest_harness.h"
 
 #define PCI_COMMAND		0x04
 #define PCI_COMMAND_MEMORY	0x2
 #define PCI_COMMAND_MASTER	0x4
-
-/* edu registers (QEMU docs/specs/edu.txt) */
-#define EDU_ID			0x00
-#define EDU_DMA_SRC		0x80
-#define EDU_DMA_DST		0x88
-#define EDU_DMA_COUNT		0x90
-#define EDU_DMA_CMD		0x98
-#define EDU_DMA_START		0x1
-#define EDU_BUFFER		0x40000
 
 static int bdf_parse(const char *bdf, unsigned int *seg, unsigned int *bus,
 		     unsigned int *dev, unsigned int *fn)
@@ -36,75 +22,6 @@ static int bdf_parse(const char *bdf, unsigned int *seg, unsigned int *bus,
 static int get_info(int fd, struct iopass_device_info *info)
 {
 	return ioctl(fd, IOPASS_DEVICE_GET_INFO, info) ? -errno : 0;
-}
-
-static int pci_config_rw16(const char *bdf, off_t off, unsigned short *val,
-			   bool write)
-{
-	char path[PATH_MAX];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s/config", bdf);
-	fd = open(path, write ? O_WRONLY : O_RDONLY);
-	if (fd < 0)
-		return -errno;
-	n = write ? pwrite(fd, val, 2, off) : pread(fd, val, 2, off);
-	close(fd);
-	return n == 2 ? 0 : -EIO;
-}
-
-/* Whether the kernel log holds a line with @needle. */
-static bool klog_has(const char *needle)
-{
-	static char buf[1 << 20];
-	int n;
-
-	n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, sizeof(buf) - 1);
-	if (n < 0)
-		return false;
-	buf[n] = 0;
-	return strstr(buf, needle);
-}
-
-/* Write a line to the kernel log (the rig's expect markers). */
-static void klog_mark(const char *line)
-{
-	int fd = open("/dev/kmsg", O_WRONLY);
-
-	if (fd >= 0) {
-		write(fd, line, strlen(line));
-		close(fd);
-	}
-}
-
-/* Wait up to @ms for the kernel log to hold @needle. */
-static bool klog_wait(const char *needle, int ms)
-{
-	struct timespec ts = { 0, 10 * 1000 * 1000 };
-
-	for (; ms > 0; ms -= 10) {
-		if (klog_has(needle))
-			return true;
-		nanosleep(&ts, NULL);
-	}
-	return false;
-}
-
-/* MMIO through a BAR mapping: one access of the given width each. */
-static __u32 mmio_read32(void *bar, unsigned int off)
-{
-	return __atomic_load_n((__u32 *)(bar + off), __ATOMIC_RELAXED);
-}
-
-static __u64 mmio_read64(void *bar, unsigned int off)
-{
-	return __atomic_load_n((__u64 *)(bar + off), __ATOMIC_RELAXED);
-}
-
-static void mmio_write64(void *bar, unsigned int off, __u64 val)
-{
-	__atomic_store_n((__u64 *)(bar + off), val, __ATOMIC_RELAXED);
 }
 
 static void iopass_attr(const char *name, const char *attr, char *buf,

@@ -13,11 +13,16 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/klog.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/iopass.h>
@@ -258,6 +263,265 @@ static inline int iopass_module_load(void)
 static inline int iopass_module_unload(void)
 {
 	return syscall(SYS_delete_module, "iopass", O_NONBLOCK) ? -errno : 0;
+}
+
+/* ---- address spaces ---- */
+
+static inline int ioctl_errno(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+static inline int ctx_open(void)
+{
+	int fd = open("/dev/iopass", O_RDWR | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static inline int ioas_alloc(int ctx, __u32 *id)
+{
+	struct iopass_ioas_alloc cmd = { .size = sizeof(cmd) };
+	int ret = ioctl_errno(ctx, IOPASS_IOAS_ALLOC, &cmd);
+
+	*id = cmd.out_ioas_id;
+	return ret;
+}
+
+static inline int ioas_destroy(int ctx, __u32 id)
+{
+	struct iopass_ioas_destroy cmd = { .size = sizeof(cmd), .ioas_id = id };
+
+	return ioctl_errno(ctx, IOPASS_IOAS_DESTROY, &cmd);
+}
+
+#define MAP_RW (IOPASS_MAP_READABLE | IOPASS_MAP_WRITEABLE)
+
+/* Map @len bytes at @va; with IOPASS_MAP_FIXED_IOVA at *@iova. */
+static inline int ioas_map(int ctx, __u32 id, void *va, __u64 len,
+			   __u64 *iova, __u32 flags)
+{
+	struct iopass_ioas_map cmd = {
+		.size = sizeof(cmd), .flags = flags, .ioas_id = id,
+		.user_va = (uintptr_t)va, .length = len, .iova = *iova,
+	};
+	int ret = ioctl_errno(ctx, IOPASS_IOAS_MAP, &cmd);
+
+	if (!ret)
+		*iova = cmd.iova;
+	return ret;
+}
+
+static inline int ioas_map_fixed(int ctx, __u32 id, void *va, __u64 len,
+				 __u64 iova, __u32 prot)
+{
+	return ioas_map(ctx, id, va, len, &iova, prot | IOPASS_MAP_FIXED_IOVA);
+}
+
+static inline int ioas_unmap(int ctx, __u32 id, __u64 iova, __u64 len,
+			     __u64 *unmapped)
+{
+	struct iopass_ioas_unmap cmd = {
+		.size = sizeof(cmd), .ioas_id = id, .iova = iova, .length = len,
+	};
+	int ret = ioctl_errno(ctx, IOPASS_IOAS_UNMAP, &cmd);
+
+	if (unmapped)
+		*unmapped = cmd.length;
+	return ret;
+}
+
+static inline int device_attach(int dev, int ctx, __u32 id)
+{
+	struct iopass_device_attach cmd = {
+		.size = sizeof(cmd), .ctx_fd = ctx, .ioas_id = id,
+	};
+
+	return ioctl_errno(dev, IOPASS_DEVICE_ATTACH, &cmd);
+}
+
+static inline int device_detach(int dev)
+{
+	struct iopass_device_detach cmd = { .size = sizeof(cmd) };
+
+	return ioctl_errno(dev, IOPASS_DEVICE_DETACH, &cmd);
+}
+
+/* ---- what the kernel holds for us: pins and locked_vm ---- */
+
+static inline long vmstat_read(const char *name)
+{
+	char line[128];
+	size_t n = strlen(name);
+	long val = -1;
+	FILE *f;
+
+	f = fopen("/proc/vmstat", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, n) && line[n] == ' ')
+			val = atol(line + n + 1);
+	fclose(f);
+	return val;
+}
+
+/*
+ * Pages pinned with FOLL_PIN and not yet unpinned, system-wide.  The
+ * counters live per CPU and are folded lazily; stat_refresh folds them now.
+ */
+static inline long pins_outstanding(void)
+{
+	sysfs_write("/proc/sys/vm/stat_refresh", "1");
+	return vmstat_read("nr_foll_pin_acquired") -
+	       vmstat_read("nr_foll_pin_released");
+}
+
+/* This process's locked_vm, in kB. */
+static inline long locked_vm_kb(void)
+{
+	char line[128];
+	long val = -1;
+	FILE *f;
+
+	f = fopen("/proc/self/status", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmLck:", 6))
+			val = atol(line + 6);
+	fclose(f);
+	return val;
+}
+
+/* ---- the edu device (QEMU docs/specs/edu.txt), BAR0 through sysfs ---- */
+
+#define EDU_ID			0x00
+#define EDU_DMA_SRC		0x80
+#define EDU_DMA_DST		0x88
+#define EDU_DMA_COUNT		0x90
+#define EDU_DMA_CMD		0x98
+#define EDU_DMA_START		0x1
+#define EDU_DMA_TO_RAM		0x2
+#define EDU_BUFFER		0x40000
+/*
+ * The edu's buffer is 4 KiB, but QEMU 7.2's edu rejects (hw_error, killing
+ * the VM) a transfer that ends exactly at its end: stay below it.
+ */
+#define EDU_DMA_MAX		2048
+#define EDU_BAR_SIZE		0x100000
+
+static inline __u32 mmio_read32(void *bar, unsigned int off)
+{
+	return __atomic_load_n((__u32 *)(bar + off), __ATOMIC_RELAXED);
+}
+
+static inline __u64 mmio_read64(void *bar, unsigned int off)
+{
+	return __atomic_load_n((__u64 *)(bar + off), __ATOMIC_RELAXED);
+}
+
+static inline void mmio_write64(void *bar, unsigned int off, __u64 val)
+{
+	__atomic_store_n((__u64 *)(bar + off), val, __ATOMIC_RELAXED);
+}
+
+static inline int pci_config_rw16(const char *bdf, off_t off,
+				  unsigned short *val, bool write)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/config", bdf);
+	fd = open(path, write ? O_WRONLY : O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = write ? pwrite(fd, val, 2, off) : pread(fd, val, 2, off);
+	close(fd);
+	return n == 2 ? 0 : -EIO;
+}
+
+/* Enable memory decode and bus mastering; map BAR0.  NULL on failure. */
+static inline void *edu_map_bar(const char *bdf)
+{
+	char path[PATH_MAX];
+	unsigned short cmd;
+	void *bar;
+	int fd;
+
+	if (pci_config_rw16(bdf, 0x04, &cmd, false))
+		return NULL;
+	cmd |= 0x6;	/* PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER */
+	if (pci_config_rw16(bdf, 0x04, &cmd, true))
+		return NULL;
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/resource0", bdf);
+	fd = open(path, O_RDWR | O_SYNC | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	bar = mmap(NULL, EDU_BAR_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	return bar == MAP_FAILED ? NULL : bar;
+}
+
+/* Run one edu DMA and wait for it; 0, or -ETIMEDOUT. */
+static inline int edu_dma(void *bar, __u64 src, __u64 dst, __u64 count,
+			  bool to_ram)
+{
+	struct timespec ts = { 0, 1000 * 1000 };
+	int i;
+
+	mmio_write64(bar, EDU_DMA_SRC, src);
+	mmio_write64(bar, EDU_DMA_DST, dst);
+	mmio_write64(bar, EDU_DMA_COUNT, count);
+	mmio_write64(bar, EDU_DMA_CMD,
+		     EDU_DMA_START | (to_ram ? EDU_DMA_TO_RAM : 0));
+	for (i = 0; i < 5000; i++) {
+		if (!(mmio_read64(bar, EDU_DMA_CMD) & EDU_DMA_START))
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+	return -ETIMEDOUT;
+}
+
+/* ---- the kernel log ---- */
+
+/* Whether the kernel log holds a line with @needle. */
+static inline bool klog_has(const char *needle)
+{
+	static char buf[1 << 20];
+	int n;
+
+	n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return false;
+	buf[n] = 0;
+	return strstr(buf, needle);
+}
+
+/* Wait up to @ms for the kernel log to hold @needle. */
+static inline bool klog_wait(const char *needle, int ms)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+	for (; ms > 0; ms -= 10) {
+		if (klog_has(needle))
+			return true;
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
+/* Write a line to the kernel log (the rig's expect markers). */
+static inline void klog_mark(const char *line)
+{
+	int fd = open("/dev/kmsg", O_WRONLY);
+
+	if (fd >= 0) {
+		if (write(fd, line, strlen(line)) < 0)
+			perror("/dev/kmsg");
+		close(fd);
+	}
 }
 
 #endif /* __IOPASS_UTIL_H */

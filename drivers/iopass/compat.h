@@ -9,6 +9,7 @@
 
 #include <linux/err.h>
 #include <linux/iommu.h>
+#include <linux/irqdomain.h>
 
 #include "conftest.h"
 
@@ -67,6 +68,33 @@ static inline void iopass_compat_release_dma(struct device *dev,
 #else
 	if (last)
 		iommu_group_release_dma_owner(group);
+#endif
+}
+
+/* iommu_map() with the allocation flags for page tables, where it takes them. */
+static inline int iopass_compat_iommu_map(struct iommu_domain *domain,
+					  unsigned long iova, phys_addr_t paddr,
+					  size_t size, int prot, gfp_t gfp)
+{
+#ifdef IOPASS_HAVE_IOMMU_MAP_GFP
+	return iommu_map(domain, iova, paddr, size, prot, gfp);
+#else
+	return iommu_map(domain, iova, paddr, size, prot);
+#endif
+}
+
+/*
+ * Whether MSIs from @dev's group are isolated by interrupt remapping, so that
+ * a device cannot raise interrupts it was not given (invariant 5).
+ */
+static inline bool iopass_compat_msi_isolated(struct device *dev,
+					      struct iommu_group *group)
+{
+#ifdef IOPASS_HAVE_GROUP_HAS_ISOLATED_MSI
+	return iommu_group_has_isolated_msi(group);
+#else
+	return irq_domain_check_msi_remap() ||
+	       device_iommu_capable(dev, IOMMU_CAP_INTR_REMAP);
 #endif
 }
 

@@ -61,3 +61,24 @@ int f(void)
 {
 	return bus_register(&b);
 }'
+
+# iommu_map() takes a gfp_t for the page-table memory it allocates.
+# 1369459b2e21 ("iommu: Add a gfp parameter to iommu_map()", v6.3).
+probe IOMMU_MAP_GFP '
+#include <linux/iommu.h>
+int f(struct iommu_domain *d);
+int f(struct iommu_domain *d)
+{
+	return iommu_map(d, 0, 0, 4096, IOMMU_READ, GFP_KERNEL);
+}'
+
+# iommu_group_has_isolated_msi(): is MSI from the group isolated?
+# efc30a8f15a7 ("iommu: Add iommu_group_has_isolated_msi()", v6.3).  Before
+# it: irq_domain_check_msi_remap() or the IOMMU's IOMMU_CAP_INTR_REMAP.
+probe GROUP_HAS_ISOLATED_MSI '
+#include <linux/iommu.h>
+bool f(struct iommu_group *g);
+bool f(struct iommu_group *g)
+{
+	return iommu_group_has_isolated_msi(g);
+}'

@@ -6,6 +6,10 @@
  * registers it (which takes DMA ownership of the IOMMU group and puts the
  * group in an iopass domain) and unregisters it when unbound.
  *
+ * The char device can be open once at a time: its fd is the device's one
+ * owner.  The owner attaches the device to an address space of a context
+ * (/dev/iopass); closing the fd detaches it.
+ *
  * An open fd can outlive the binding: the char device keeps the struct
  * alive, and @live, under @lock, says whether the binding still stands.
  * Unregistering takes @lock for writing, so it waits for running ioctls,
@@ -13,6 +17,7 @@
  * device.
  */
 #include <kunit/visibility.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/module.h>
 #include <linux/rwsem.h>
@@ -48,9 +53,32 @@ static ssize_t domain_type_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(domain_type);
 
+/* Counters of the domain the device is in; see iopass_group_stats(). */
+#define IOPASS_STAT_ATTR(_name, _index)					\
+static ssize_t _name##_show(struct device *dev,				\
+			    struct device_attribute *attr, char *buf)	\
+{									\
+	u64 stats[5];							\
+									\
+	iopass_group_stats(to_iopass_device(dev), stats);		\
+	return sysfs_emit(buf, "%llu\n", stats[_index]);		\
+}									\
+static DEVICE_ATTR_RO(_name)
+
+IOPASS_STAT_ATTR(mapped_bytes, 0);
+IOPASS_STAT_ATTR(pinned_pages, 1);
+IOPASS_STAT_ATTR(maps, 2);
+IOPASS_STAT_ATTR(unmaps, 3);
+IOPASS_STAT_ATTR(iotlb_syncs, 4);
+
 static struct attribute *iopass_device_attrs[] = {
 	&dev_attr_iommu_group.attr,
 	&dev_attr_domain_type.attr,
+	&dev_attr_mapped_bytes.attr,
+	&dev_attr_pinned_pages.attr,
+	&dev_attr_maps.attr,
+	&dev_attr_unmaps.attr,
+	&dev_attr_iotlb_syncs.attr,
 	NULL
 };
 ATTRIBUTE_GROUPS(iopass_device);
@@ -69,9 +97,37 @@ static int iopass_device_get_info(void *priv, void *arg)
 	return 0;
 }
 
+static int iopass_device_attach(void *priv, void *arg)
+{
+	struct iopass_device_attach *cmd = arg;
+	struct iopass_ioas *ioas;
+	struct file *ctx;
+	int ret;
+
+	ctx = fget(cmd->ctx_fd);
+	if (!ctx)
+		return -EBADF;
+	ioas = iopass_ctx_ioas_get(ctx, cmd->ioas_id);
+	fput(ctx);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	ret = iopass_group_attach(priv, ioas);
+	iopass_ioas_put(ioas);
+	return ret;
+}
+
+static int iopass_device_detach(void *priv, void *arg)
+{
+	return iopass_group_detach(priv);
+}
+
 static const struct iopass_ioctl_op iopass_device_ioctls[] = {
 	IOPASS_IOCTL_OP(IOPASS_DEVICE_GET_INFO, iopass_device_get_info,
 			struct iopass_device_info, __reserved, 0),
+	IOPASS_IOCTL_OP(IOPASS_DEVICE_ATTACH, iopass_device_attach,
+			struct iopass_device_attach, ioas_id, 0),
+	IOPASS_IOCTL_OP(IOPASS_DEVICE_DETACH, iopass_device_detach,
+			struct iopass_device_detach, flags, 0),
 };
 
 static long iopass_device_ioctl(struct file *filp, unsigned int cmd,
@@ -91,14 +147,31 @@ static long iopass_device_ioctl(struct file *filp, unsigned int cmd,
 
 static int iopass_device_open(struct inode *inode, struct file *filp)
 {
-	filp->private_data = container_of(inode->i_cdev, struct iopass_device,
-					  cdev);
+	struct iopass_device *idev = container_of(inode->i_cdev,
+						  struct iopass_device, cdev);
+
+	if (atomic_cmpxchg(&idev->opened, 0, 1))
+		return -EBUSY;
+	filp->private_data = idev;
 	return nonseekable_open(inode, filp);
+}
+
+static int iopass_device_fd_release(struct inode *inode, struct file *filp)
+{
+	struct iopass_device *idev = filp->private_data;
+
+	down_read(&idev->lock);
+	if (idev->live)
+		iopass_group_detach(idev);
+	up_read(&idev->lock);
+	atomic_set(&idev->opened, 0);
+	return 0;
 }
 
 static const struct file_operations iopass_device_fops = {
 	.owner = THIS_MODULE,
 	.open = iopass_device_open,
+	.release = iopass_device_fd_release,
 	.unlocked_ioctl = iopass_device_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 };
@@ -170,7 +243,7 @@ int iopass_device_register(struct iopass_device *idev)
 	struct iopass_group *group;
 	int ret;
 
-	group = iopass_group_join(idev->dev.parent);
+	group = iopass_group_join(idev);
 	if (IS_ERR(group))
 		return PTR_ERR(group);
 	idev->group = group;
@@ -180,7 +253,7 @@ int iopass_device_register(struct iopass_device *idev)
 	if (ret) {
 		idev->live = false;
 		idev->ops->quiesce(idev);
-		iopass_group_leave(group, idev->dev.parent);
+		iopass_group_leave(idev);
 		return ret;
 	}
 	return 0;
@@ -192,7 +265,8 @@ EXPORT_SYMBOL_IF_KUNIT(iopass_device_register);
  * @idev: a registered device
  *
  * Open fds stay valid but every ioctl on them fails with ENODEV.  The
- * device is quiesced before its group can go back to the kernel's domain.
+ * device is quiesced before it leaves its address space and before its
+ * group can go back to the kernel's domain.
  */
 void iopass_device_unregister(struct iopass_device *idev)
 {
@@ -200,9 +274,10 @@ void iopass_device_unregister(struct iopass_device *idev)
 
 	down_write(&idev->lock);
 	idev->live = false;
+	idev->ops->quiesce(idev);
+	iopass_group_detach(idev);
 	up_write(&idev->lock);
 
-	idev->ops->quiesce(idev);
-	iopass_group_leave(idev->group, idev->dev.parent);
+	iopass_group_leave(idev);
 }
 EXPORT_SYMBOL_IF_KUNIT(iopass_device_unregister);

@@ -4,24 +4,33 @@
  *
  * The IOMMU isolates groups, not devices: every function of a group shares
  * one translation.  So a device may only be handed to user space when
- * iopass owns DMA for its whole group (invariant 4), and the domain that
- * replaces the kernel's is attached group-wide.
+ * iopass owns DMA for its whole group (invariant 4), and a domain is always
+ * attached group-wide: all iopass devices of a group that attach to an
+ * address space must attach to the same one.
  *
  * Claiming ownership is what enforces viability: the IOMMU core refuses it
  * while any device of the group is bound to a driver that uses the kernel's
  * DMA API.  Once owned, no such driver can bind until ownership is released.
  *
  * At bind the group is attached to an empty paging domain of iopass's own,
- * so the device's DMA faults until user space maps memory (invariant 3):
- * iopass never leaves a device in the kernel's default domain, which may be
- * identity-mapped, or lets it be used while in one.  After attaching, the
- * domain is read back from the IOMMU core rather than trusted.
+ * so the device's DMA faults until it is attached to an address space
+ * (invariant 3): iopass never leaves a device in the kernel's default
+ * domain, which may be identity-mapped, or lets it be used while in one.
+ * After every attach the domain is read back from the IOMMU core rather
+ * than trusted.  Detaching from an address space returns the group to its
+ * empty domain.
  */
 #include <kunit/visibility.h>
 #include <linux/list.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 
 #include "iopass.h"
+
+static bool allow_unsafe_interrupts;
+module_param(allow_unsafe_interrupts, bool, 0444);
+MODULE_PARM_DESC(allow_unsafe_interrupts,
+		 "Bind devices whose MSIs are not isolated by interrupt remapping (unsafe: taints the kernel)");
 
 /* The cookie iopass presents to the IOMMU core as the owner of its groups. */
 static char iopass_dma_owner;
@@ -40,44 +49,73 @@ static struct iopass_group *iopass_group_find(struct iommu_group *iommu_group)
 	return NULL;
 }
 
-/* The first device of a group: allocate, attach and verify the domain. */
-static int iopass_group_attach_new(struct iopass_group *group,
-				   struct device *dev)
+/* Is @dev really in @dom, as far as the IOMMU core knows? */
+static int iopass_group_verify(struct device *dev, struct iopass_domain *dom)
 {
-	struct iommu_domain *domain;
+	struct iommu_domain *now = iommu_get_domain_for_dev(dev);
+
+	if (now != dom->domain || now->type != IOMMU_DOMAIN_UNMANAGED) {
+		dev_warn(dev, "iopass: the IOMMU did not put the device in the iopass domain\n");
+		return -EIO;
+	}
+	return 0;
+}
+
+/* The first device of a group: allocate, attach and verify the empty domain. */
+static int iopass_group_attach_empty(struct iopass_group *group,
+				     struct iopass_device *idev)
+{
+	struct device *dev = idev->dev.parent;
+	struct iopass_domain *dom;
 	int ret;
 
 	lockdep_assert_held(&iopass_groups_lock);
-	domain = iopass_compat_domain_alloc(dev);
-	if (IS_ERR(domain)) {
+	dom = idev->ops->domain_alloc(dev);
+	if (IS_ERR(dom)) {
 		dev_warn(dev, "iopass: cannot allocate a paging IOMMU domain (%pe)\n",
-			 domain);
-		return PTR_ERR(domain);
+			 dom);
+		return PTR_ERR(dom);
 	}
-	ret = iommu_attach_group(domain, group->iommu_group);
+	ret = dom->ops->attach(dom, group->iommu_group);
 	if (ret) {
 		dev_warn(dev, "iopass: cannot attach the IOMMU group to an iopass domain (%pe)\n",
 			 ERR_PTR(ret));
 		goto out_free;
 	}
-	if (iommu_get_domain_for_dev(dev) != domain ||
-	    domain->type != IOMMU_DOMAIN_UNMANAGED) {
-		dev_warn(dev, "iopass: the IOMMU did not put the device in the iopass domain\n");
-		ret = -EIO;
+	ret = iopass_group_verify(dev, dom);
+	if (ret)
 		goto out_detach;
-	}
-	group->domain = domain;
+	dom->users = 1;
+	group->empty = dom;
+	group->domain = dom;
 	return 0;
 
 out_detach:
-	iommu_detach_group(domain, group->iommu_group);
+	dom->ops->detach(dom, group->iommu_group);
 out_free:
-	iommu_domain_free(domain);
+	iopass_domain_free(dom);
 	return ret;
 }
 
-static int iopass_group_claim(struct iopass_group *group, struct device *dev)
+/* Interrupts are safe only if remapping isolates the group's MSIs. */
+static int iopass_group_check_msi(struct device *dev,
+				  struct iommu_group *iommu_group)
 {
+	if (iopass_compat_msi_isolated(dev, iommu_group))
+		return 0;
+	if (!allow_unsafe_interrupts) {
+		dev_warn(dev, "iopass: no interrupt remapping isolates this device's MSIs; refusing it (allow_unsafe_interrupts=1 overrides, unsafely)\n");
+		return -EPERM;
+	}
+	dev_warn(dev, "iopass: binding without interrupt remapping (allow_unsafe_interrupts): the device can raise any interrupt\n");
+	add_taint(TAINT_USER, LOCKDEP_STILL_OK);
+	return 0;
+}
+
+static int iopass_group_claim(struct iopass_group *group,
+			      struct iopass_device *idev)
+{
+	struct device *dev = idev->dev.parent;
 	int ret;
 
 	lockdep_assert_held(&iopass_groups_lock);
@@ -89,7 +127,7 @@ static int iopass_group_claim(struct iopass_group *group, struct device *dev)
 		return ret;
 	}
 	if (!group->users) {
-		ret = iopass_group_attach_new(group, dev);
+		ret = iopass_group_attach_empty(group, idev);
 		if (ret) {
 			iopass_compat_release_dma(dev, group->iommu_group, true);
 			return ret;
@@ -100,18 +138,20 @@ static int iopass_group_claim(struct iopass_group *group, struct device *dev)
 }
 
 /**
- * iopass_group_join() - take DMA ownership of @dev's IOMMU group
- * @dev: a device whose driver has driver_managed_dma set
+ * iopass_group_join() - take DMA ownership of @idev's IOMMU group
+ * @idev: the device; its parent's driver has driver_managed_dma set
  *
  * The first device of a group claims the group and attaches it to a new,
  * empty iopass paging domain; later ones share both.
  *
  * Return: the iopass group, or an ERR_PTR: -ENODEV if no IOMMU translates
- * @dev, -EPERM or -EBUSY if the group is not viable, -EIO if the IOMMU did
+ * the device, -EPERM if its MSIs are not isolated or the group is not
+ * viable, -EBUSY if the group is in another domain, -EIO if the IOMMU did
  * not put the device in the iopass domain, -ENOMEM.
  */
-struct iopass_group *iopass_group_join(struct device *dev)
+struct iopass_group *iopass_group_join(struct iopass_device *idev)
 {
+	struct device *dev = idev->dev.parent;
 	struct iommu_group *iommu_group;
 	struct iopass_group *group;
 	int ret;
@@ -120,6 +160,11 @@ struct iopass_group *iopass_group_join(struct device *dev)
 	if (!iommu_group) {
 		dev_warn(dev, "iopass: no IOMMU translates this device's DMA; refusing it\n");
 		return ERR_PTR(-ENODEV);
+	}
+	ret = iopass_group_check_msi(dev, iommu_group);
+	if (ret) {
+		iommu_group_put(iommu_group);
+		return ERR_PTR(ret);
 	}
 
 	mutex_lock(&iopass_groups_lock);
@@ -137,7 +182,7 @@ struct iopass_group *iopass_group_join(struct device *dev)
 		iommu_group_put(iommu_group);
 	}
 
-	ret = iopass_group_claim(group, dev);
+	ret = iopass_group_claim(group, idev);
 	if (ret && !group->users) {
 		list_del(&group->node);
 		kfree(group);
@@ -153,31 +198,142 @@ out_unlock:
 	return group;
 }
 
+/* Move the group from an address space's domain back to its empty one. */
+static void iopass_group_to_empty(struct iopass_group *group, struct device *dev)
+{
+	lockdep_assert_held(&iopass_groups_lock);
+	iopass_ioas_detach(group->ioas, group->domain, group->iommu_group);
+	group->ioas = NULL;
+	group->domain = group->empty;
+	/* If this fails the group stays in the core's blocking domain: safe. */
+	if (group->empty->ops->attach(group->empty, group->iommu_group))
+		dev_warn(dev, "iopass: cannot return the group to its empty domain; DMA stays blocked\n");
+}
+
 /**
- * iopass_group_leave() - give back what iopass_group_join() took for @dev
- * @group: the group @dev joined
- * @dev: the device; its DMA must already be quiesced
+ * iopass_group_attach() - attach @idev to @ioas
+ * @idev: a device with its fd open
+ * @ioas: the address space; the caller holds a reference
  *
- * The last device detaches the iopass domain and releases ownership, which
+ * The first device of a group moves the whole group into a domain of
+ * @ioas; the others of the group can only follow it there.
+ *
+ * Return: 0 or the errno documented for IOPASS_DEVICE_ATTACH.
+ */
+int iopass_group_attach(struct iopass_device *idev, struct iopass_ioas *ioas)
+{
+	struct iopass_group *group = idev->group;
+	struct device *dev = idev->dev.parent;
+	struct iopass_domain *dom;
+	int ret = 0;
+
+	mutex_lock(&iopass_groups_lock);
+	if (idev->ioas) {
+		ret = -EALREADY;
+		goto out_unlock;
+	}
+	if (group->ioas && group->ioas != ioas) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+	if (!group->ioas) {
+		group->empty->ops->detach(group->empty, group->iommu_group);
+		dom = iopass_ioas_attach(ioas, group->iommu_group,
+					 idev->ops->domain_alloc, dev);
+		if (IS_ERR(dom)) {
+			ret = PTR_ERR(dom);
+			if (group->empty->ops->attach(group->empty,
+						      group->iommu_group))
+				dev_warn(dev, "iopass: cannot return the group to its empty domain; DMA stays blocked\n");
+			goto out_unlock;
+		}
+		group->ioas = ioas;
+		group->domain = dom;
+		ret = iopass_group_verify(dev, dom);
+		if (ret) {
+			iopass_group_to_empty(group, dev);
+			goto out_unlock;
+		}
+	}
+	group->attached++;
+	idev->ioas = ioas;
+out_unlock:
+	mutex_unlock(&iopass_groups_lock);
+	return ret;
+}
+
+/**
+ * iopass_group_detach() - detach @idev from its address space
+ * @idev: the device
+ *
+ * The last device of the group to detach returns the group to its empty
+ * domain; its DMA is blocked from then on.
+ *
+ * Return: 0, or -ENOENT if @idev is not attached.
+ */
+int iopass_group_detach(struct iopass_device *idev)
+{
+	struct iopass_group *group = idev->group;
+
+	mutex_lock(&iopass_groups_lock);
+	if (!idev->ioas) {
+		mutex_unlock(&iopass_groups_lock);
+		return -ENOENT;
+	}
+	idev->ioas = NULL;
+	if (!--group->attached)
+		iopass_group_to_empty(group, idev->dev.parent);
+	mutex_unlock(&iopass_groups_lock);
+	return 0;
+}
+
+/**
+ * iopass_group_leave() - give back what iopass_group_join() took
+ * @idev: the device; it is detached and its DMA is quiesced
+ *
+ * The last device detaches the empty domain and releases ownership, which
  * returns the group to the kernel's default domain.
  */
-void iopass_group_leave(struct iopass_group *group, struct device *dev)
+void iopass_group_leave(struct iopass_device *idev)
 {
+	struct iopass_group *group = idev->group;
 	struct iommu_group *iommu_group = group->iommu_group;
 	bool last;
 
 	mutex_lock(&iopass_groups_lock);
 	last = --group->users == 0;
 	if (last) {
-		iommu_detach_group(group->domain, iommu_group);
-		iommu_domain_free(group->domain);
+		group->empty->ops->detach(group->empty, iommu_group);
+		group->empty->users = 0;
+		iopass_domain_free(group->empty);
 		list_del(&group->node);
 		kfree(group);
 	}
-	iopass_compat_release_dma(dev, iommu_group, last);
+	iopass_compat_release_dma(idev->dev.parent, iommu_group, last);
 	mutex_unlock(&iopass_groups_lock);
 	if (last)
 		iommu_group_put(iommu_group);
+}
+
+/**
+ * iopass_group_stats() - what @idev's address space and domain have done
+ * @idev: the device
+ * @stats: out: mapped bytes, pinned pages, map calls, unmap calls and IOTLB
+ *	flushes of the domain the device is in (zeros while detached)
+ */
+void iopass_group_stats(struct iopass_device *idev, u64 *stats)
+{
+	struct iopass_group *group = idev->group;
+	struct iopass_domain *dom;
+
+	mutex_lock(&iopass_groups_lock);
+	dom = group->domain;
+	stats[0] = group->ioas ? (u64)READ_ONCE(group->ioas->pinned) << PAGE_SHIFT : 0;
+	stats[1] = group->ioas ? READ_ONCE(group->ioas->pinned) : 0;
+	stats[2] = atomic64_read(&dom->stat_maps);
+	stats[3] = atomic64_read(&dom->stat_unmaps);
+	stats[4] = atomic64_read(&dom->stat_syncs);
+	mutex_unlock(&iopass_groups_lock);
 }
 
 /**
@@ -219,7 +375,7 @@ enum iopass_domain_type iopass_device_domain_type(struct iopass_device *idev)
 
 	mutex_lock(&iopass_groups_lock);
 	type = iopass_domain_classify(iommu_get_domain_for_dev(idev->dev.parent),
-				      idev->group->domain);
+				      idev->group->domain->domain);
 	mutex_unlock(&iopass_groups_lock);
 	return type;
 }

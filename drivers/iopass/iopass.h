@@ -8,35 +8,136 @@
  *             its char device, sysfs attributes and fd
  *   group.c   struct iopass_group: one per IOMMU group holding iopass
  *             devices; DMA ownership and the domain the group is in
+ *   ctx.c     /dev/iopass: a context holding address spaces by ID
+ *   ioas.c    struct iopass_ioas: an address space, its mappings and pins
+ *   domain.c  struct iopass_domain: every IOMMU call, behind one ops table
  *   pci.c     the "iopass-pci" driver, the PCI backend
  *   ioctl.c   table-driven ioctl argument parsing
  *
- * Lock order: iopass_groups_lock, then the IOMMU core's group mutex.
+ * Lock order: iopass_device.lock, iopass_groups_lock, iopass_ioas.lock,
+ * then the IOMMU core's group mutex.
  */
 #ifndef __IOPASS_H
 #define __IOPASS_H
 
+#include <linux/atomic.h>
 #include <linux/cdev.h>
 #include <linux/device.h>
 #include <linux/iommu.h>
+#include <linux/kref.h>
 #include <linux/mutex.h>
+#include <linux/rbtree.h>
 #include <linux/rwsem.h>
 #include <uapi/linux/iopass.h>
 
 #include "compat.h"
 
 struct iopass_device;
+struct iopass_domain;
+struct iopass_ioas;
+
+/**
+ * struct iopass_domain_ops - every IOMMU operation iopass performs
+ * @free: free the domain (no group is attached to it)
+ * @attach: attach an IOMMU group; -EINVAL means "this IOMMU cannot use
+ *	this domain, try another"
+ * @detach: detach a group, leaving it in the core's blocking domain
+ * @map: map a physically contiguous run of exactly @size bytes
+ * @unmap: unmap [@iova, @iova + @size), adding the range to @gather;
+ *	returns the bytes unmapped
+ * @iotlb_sync: flush what @gather holds; returns when the IOTLB is clean
+ *
+ * The real implementation is in domain.c; tests/mock_domain.c records and
+ * checks every call.
+ */
+struct iopass_domain_ops {
+	void (*free)(struct iopass_domain *dom);
+	int (*attach)(struct iopass_domain *dom, struct iommu_group *group);
+	void (*detach)(struct iopass_domain *dom, struct iommu_group *group);
+	int (*map)(struct iopass_domain *dom, unsigned long iova,
+		   phys_addr_t paddr, size_t size, int prot);
+	size_t (*unmap)(struct iopass_domain *dom, unsigned long iova,
+			size_t size, struct iommu_iotlb_gather *gather);
+	void (*iotlb_sync)(struct iopass_domain *dom,
+			   struct iommu_iotlb_gather *gather);
+};
+
+/**
+ * struct iopass_domain - an IOMMU domain iopass owns
+ * @ops: its operations
+ * @domain: the kernel's domain (NULL for a mock)
+ * @node: on the IOAS's list of domains, under its lock
+ * @users: IOMMU groups attached, under the IOAS's lock (or
+ *	iopass_groups_lock for a group's empty domain)
+ * @pgsize_bitmap: the page sizes it can map
+ * @aperture_start: first IOVA it can translate
+ * @aperture_end: last IOVA it can translate
+ * @stat_maps: map calls made
+ * @stat_unmaps: unmap calls made
+ * @stat_syncs: IOTLB flushes made
+ */
+struct iopass_domain {
+	const struct iopass_domain_ops *ops;
+	struct iommu_domain *domain;
+	struct list_head node;
+	unsigned int users;
+	unsigned long pgsize_bitmap;
+	unsigned long aperture_start;
+	unsigned long aperture_end;
+	atomic64_t stat_maps;
+	atomic64_t stat_unmaps;
+	atomic64_t stat_syncs;
+};
+
+/**
+ * struct iopass_pin_ops - how an IOAS gives pages back
+ * @unpin: unpin @npages; KUnit's mock checks first that no domain can still
+ *	reach them
+ */
+struct iopass_pin_ops {
+	void (*unpin)(struct iopass_ioas *ioas, struct page **pages,
+		      unsigned long npages);
+};
+
+/**
+ * struct iopass_ioas - an address space
+ * @kref: held by the context until IOPASS_IOAS_DESTROY, and by each IOMMU
+ *	group attached to it
+ * @id: its ID in the context
+ * @lock: protects every field below
+ * @maps: interval tree of &struct iopass_map, by IOVA
+ * @nr_maps: how many mappings
+ * @pinned: pages pinned for them
+ * @domains: &struct iopass_domain the attached groups are in
+ * @resv: IOVA ranges the attached groups' IOMMUs reserve
+ * @mm: the memory that may be mapped; its locked_vm pays for the pins
+ * @pin_ops: how pages are unpinned
+ */
+struct iopass_ioas {
+	struct kref kref;
+	u32 id;
+	struct mutex lock;	/* see above: protects the fields below */
+	struct rb_root_cached maps;
+	unsigned long nr_maps;
+	unsigned long pinned;
+	struct list_head domains;
+	struct list_head resv;
+	struct mm_struct *mm;
+	const struct iopass_pin_ops *pin_ops;
+};
 
 /**
  * struct iopass_device_ops - what a backend provides for its devices
  * @quiesce: stop the device from issuing DMA and interrupts; called before
  *	its DMA ownership is given back, must not fail
  * @fill_info: fill the backend-specific fields of IOPASS_DEVICE_GET_INFO
+ * @domain_alloc: allocate a paging domain the device's IOMMU can use
  */
 struct iopass_device_ops {
 	void (*quiesce)(struct iopass_device *idev);
 	void (*fill_info)(struct iopass_device *idev,
 			  struct iopass_device_info *info);
+	struct iopass_domain *(*domain_alloc)(struct device *dev);
 };
 
 /**
@@ -44,7 +145,11 @@ struct iopass_device_ops {
  * @node: entry on the global group list
  * @iommu_group: the IOMMU core's group (a reference is held)
  * @users: iopass devices bound in this group
- * @domain: the iopass-owned paging domain the whole group is attached to
+ * @empty: iopass's empty paging domain, the group's home while no device
+ *	of it is attached to an address space
+ * @domain: the domain the group is in: @empty or a domain of @ioas
+ * @ioas: the address space the group is attached to, or NULL
+ * @attached: devices of the group attached to @ioas
  *
  * Every field is protected by iopass_groups_lock.  The group exists while
  * @users is non-zero; DMA ownership of the IOMMU group is held for as long.
@@ -53,7 +158,10 @@ struct iopass_group {
 	struct list_head node;
 	struct iommu_group *iommu_group;
 	unsigned int users;
-	struct iommu_domain *domain;
+	struct iopass_domain *empty;
+	struct iopass_domain *domain;
+	struct iopass_ioas *ioas;
+	unsigned int attached;
 };
 
 /**
@@ -66,6 +174,9 @@ struct iopass_group {
  * @lock: taken for reading by every fd operation, for writing to revoke
  * @live: under @lock: the device is registered and its backend bound; fd
  *	operations fail with ENODEV once it is false
+ * @opened: the char device is open (it may be open once at a time)
+ * @ioas: the address space the device is attached to, under
+ *	iopass_groups_lock
  */
 struct iopass_device {
 	struct device dev;
@@ -75,6 +186,8 @@ struct iopass_device {
 	int id;
 	struct rw_semaphore lock;
 	bool live;
+	atomic_t opened;
+	struct iopass_ioas *ioas;
 };
 
 static inline struct iopass_device *to_iopass_device(struct device *dev)
@@ -100,8 +213,45 @@ void iopass_device_put(struct iopass_device *idev);
 enum iopass_domain_type iopass_device_domain_type(struct iopass_device *idev);
 enum iopass_domain_type iopass_domain_classify(struct iommu_domain *domain,
 					       struct iommu_domain *ours);
-struct iopass_group *iopass_group_join(struct device *dev);
-void iopass_group_leave(struct iopass_group *group, struct device *dev);
+struct iopass_group *iopass_group_join(struct iopass_device *idev);
+void iopass_group_leave(struct iopass_device *idev);
+int iopass_group_attach(struct iopass_device *idev, struct iopass_ioas *ioas);
+int iopass_group_detach(struct iopass_device *idev);
+void iopass_group_stats(struct iopass_device *idev, u64 *stats);
+
+/* ctx.c */
+int iopass_ctx_init(void);
+void iopass_ctx_exit(void);
+struct iopass_ioas *iopass_ctx_ioas_get(struct file *file, u32 id);
+
+/* ioas.c */
+struct iopass_ioas *iopass_ioas_alloc(struct mm_struct *mm,
+				      const struct iopass_pin_ops *pin_ops);
+void iopass_ioas_put(struct iopass_ioas *ioas);
+int iopass_check_map_args(u64 user_va, u64 length, u64 iova, bool fixed,
+			  unsigned long align);
+int iopass_ioas_map(struct iopass_ioas *ioas, u64 user_va, u64 length,
+		    u64 *iova, u32 flags);
+int iopass_ioas_unmap(struct iopass_ioas *ioas, u64 iova, u64 length, bool all,
+		      u64 *unmapped);
+unsigned int iopass_ioas_iova_ranges(struct iopass_ioas *ioas,
+				     struct iopass_iova_range *out,
+				     unsigned int max, unsigned long *align);
+struct iopass_domain *
+iopass_ioas_attach(struct iopass_ioas *ioas, struct iommu_group *group,
+		   struct iopass_domain *(*alloc)(struct device *dev),
+		   struct device *dev);
+void iopass_ioas_detach(struct iopass_ioas *ioas, struct iopass_domain *dom,
+			struct iommu_group *group);
+
+/* domain.c */
+struct iopass_domain *iopass_domain_alloc_iommu(struct device *dev);
+void iopass_domain_free(struct iopass_domain *dom);
+int iopass_domain_map_pages(struct iopass_domain *dom, unsigned long iova,
+			    struct page **pages, unsigned long npages, int prot);
+unsigned long iopass_contig_run(struct page **pages, unsigned long npages);
+size_t iopass_pgsize(unsigned long pgsize_bitmap, unsigned long iova,
+		     phys_addr_t paddr, size_t size);
 
 /* pci.c */
 int iopass_pci_init(void);

@@ -16,11 +16,16 @@ static int __init iopass_init(void)
 	ret = iopass_bus_init();
 	if (ret)
 		return ret;
-	ret = iopass_pci_init();
+	ret = iopass_ctx_init();
 	if (ret)
 		goto out_bus;
+	ret = iopass_pci_init();
+	if (ret)
+		goto out_ctx;
 	return 0;
 
+out_ctx:
+	iopass_ctx_exit();
 out_bus:
 	iopass_bus_exit();
 	return ret;
@@ -29,6 +34,7 @@ out_bus:
 static void __exit iopass_exit(void)
 {
 	iopass_pci_exit();
+	iopass_ctx_exit();
 	iopass_bus_exit();
 }
 

@@ -39,6 +39,7 @@ static void iopass_pci_fill_info(struct iopass_device *idev,
 static const struct iopass_device_ops iopass_pci_ops = {
 	.quiesce = iopass_pci_quiesce,
 	.fill_info = iopass_pci_fill_info,
+	.domain_alloc = iopass_domain_alloc_iommu,
 };
 
 static int iopass_pci_probe(struct pci_dev *pdev,

@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * IOMMU domains, through one small table of operations.
+ *
+ * Every call iopass makes into an IOMMU goes through struct
+ * iopass_domain_ops, so that a mock (tests/mock_domain.c, KUnit builds
+ * only) can stand in for the hardware and check every call: where each
+ * mapping starts and ends, and that nothing is unpinned before the IOTLB
+ * flush covering it.  This file is the real implementation: a thin layer
+ * over the kernel's iommu API that counts what it does.
+ */
+#include <kunit/visibility.h>
+#include <linux/slab.h>
+
+#include "iopass.h"
+
+static void iopass_iommu_free(struct iopass_domain *dom)
+{
+	iommu_domain_free(dom->domain);
+	kfree(dom);
+}
+
+static int iopass_iommu_attach(struct iopass_domain *dom,
+			       struct iommu_group *group)
+{
+	return iommu_attach_group(dom->domain, group);
+}
+
+static void iopass_iommu_detach(struct iopass_domain *dom,
+				struct iommu_group *group)
+{
+	iommu_detach_group(dom->domain, group);
+}
+
+static int iopass_iommu_map(struct iopass_domain *dom, unsigned long iova,
+			    phys_addr_t paddr, size_t size, int prot)
+{
+	return iopass_compat_iommu_map(dom->domain, iova, paddr, size, prot,
+				       GFP_KERNEL_ACCOUNT);
+}
+
+static size_t iopass_iommu_unmap(struct iopass_domain *dom, unsigned long iova,
+				 size_t size, struct iommu_iotlb_gather *gather)
+{
+	return iommu_unmap_fast(dom->domain, iova, size, gather);
+}
+
+static void iopass_iommu_iotlb_sync(struct iopass_domain *dom,
+				    struct iommu_iotlb_gather *gather)
+{
+	iommu_iotlb_sync(dom->domain, gather);
+}
+
+static const struct iopass_domain_ops iopass_iommu_ops = {
+	.free = iopass_iommu_free,
+	.attach = iopass_iommu_attach,
+	.detach = iopass_iommu_detach,
+	.map = iopass_iommu_map,
+	.unmap = iopass_iommu_unmap,
+	.iotlb_sync = iopass_iommu_iotlb_sync,
+};
+
+/**
+ * iopass_domain_alloc_iommu() - a paging domain of the IOMMU behind @dev
+ * @dev: a device with an IOMMU
+ *
+ * Return: the domain, or an ERR_PTR.
+ */
+struct iopass_domain *iopass_domain_alloc_iommu(struct device *dev)
+{
+	struct iommu_domain *domain;
+	struct iopass_domain *dom;
+
+	dom = kzalloc(sizeof(*dom), GFP_KERNEL_ACCOUNT);
+	if (!dom)
+		return ERR_PTR(-ENOMEM);
+	domain = iopass_compat_domain_alloc(dev);
+	if (IS_ERR(domain)) {
+		kfree(dom);
+		return ERR_CAST(domain);
+	}
+	dom->domain = domain;
+	dom->ops = &iopass_iommu_ops;
+	dom->pgsize_bitmap = domain->pgsize_bitmap;
+	if (domain->geometry.force_aperture) {
+		dom->aperture_start = domain->geometry.aperture_start;
+		dom->aperture_end = domain->geometry.aperture_end;
+	} else {
+		dom->aperture_end = ULONG_MAX;
+	}
+	return dom;
+}
+
+/**
+ * iopass_domain_free() - free a domain no group is attached to
+ * @dom: the domain
+ */
+void iopass_domain_free(struct iopass_domain *dom)
+{
+	WARN_ON(dom->users);
+	dom->ops->free(dom);
+}
+
+/**
+ * iopass_domain_map_pages() - map pinned pages at @iova
+ * @dom: the domain
+ * @iova: where the first page goes
+ * @pages: the pages, in order
+ * @npages: how many
+ * @prot: IOMMU_READ and/or IOMMU_WRITE
+ *
+ * Each physically contiguous run becomes one map call, so the IOMMU can use
+ * pages as large as the run allows, and never larger: the size passed is
+ * exactly the run's (invariant 2).
+ *
+ * Return: 0, or the error of the first map call that failed, in which case
+ * the runs mapped before it are unmapped again and flushed: all or nothing.
+ */
+int iopass_domain_map_pages(struct iopass_domain *dom, unsigned long iova,
+			    struct page **pages, unsigned long npages, int prot)
+{
+	struct iommu_iotlb_gather gather;
+	unsigned long i = 0, run;
+	int ret;
+
+	while (i < npages) {
+		run = iopass_contig_run(pages + i, npages - i);
+		ret = dom->ops->map(dom, iova + i * PAGE_SIZE,
+				    page_to_phys(pages[i]), run * PAGE_SIZE, prot);
+		if (ret)
+			goto out_undo;
+		atomic64_inc(&dom->stat_maps);
+		i += run;
+	}
+	return 0;
+
+out_undo:
+	if (i) {
+		iommu_iotlb_gather_init(&gather);
+		dom->ops->unmap(dom, iova, i * PAGE_SIZE, &gather);
+		dom->ops->iotlb_sync(dom, &gather);
+	}
+	return ret;
+}
+
+/**
+ * iopass_contig_run() - how many pages from @pages[0] are physically
+ * contiguous
+ * @pages: the pages
+ * @npages: how many there are (at least 1)
+ *
+ * Return: the length of the run, at least 1.
+ */
+unsigned long iopass_contig_run(struct page **pages, unsigned long npages)
+{
+	unsigned long pfn = page_to_pfn(pages[0]), i;
+
+	for (i = 1; i < npages; i++)
+		if (page_to_pfn(pages[i]) != pfn + i)
+			break;
+	return i;
+}
+EXPORT_SYMBOL_IF_KUNIT(iopass_contig_run);
+
+/**
+ * iopass_pgsize() - the largest IOMMU page that can map the start of a run
+ * @pgsize_bitmap: the page sizes the IOMMU supports
+ * @iova: where the run starts in IOVA space
+ * @paddr: where it starts in physical memory
+ * @size: its length
+ *
+ * A page of size S can be used only if @iova and @paddr are both multiples
+ * of S and S <= @size: a mapping never reaches past what was asked.
+ *
+ * Return: the page size, or 0 if even the smallest page does not fit.
+ */
+size_t iopass_pgsize(unsigned long pgsize_bitmap, unsigned long iova,
+		     phys_addr_t paddr, size_t size)
+{
+	unsigned long usable = pgsize_bitmap;
+	unsigned long align = iova | (unsigned long)paddr;
+
+	/* Sizes no larger than @size and that @iova and @paddr are aligned to. */
+	if (size < (1UL << (BITS_PER_LONG - 1)))
+		usable &= (2UL << __fls(size)) - 1;
+	if (align)
+		usable &= (2UL << __ffs(align)) - 1;
+	return usable ? 1UL << __fls(usable) : 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(iopass_pgsize);

@@ -1,0 +1,774 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Address spaces (IOAS): IO virtual addresses mapped to pinned user memory.
+ *
+ * An IOAS is the source of truth: an interval tree of mappings, each with
+ * the pages it pinned.  The IOMMU domains that devices are attached to are
+ * copies of it: a MAP goes into every domain of the IOAS, an UNMAP comes
+ * out of every domain, and a domain created for a newly attached device is
+ * filled from the tree.  Usually there is one domain, since devices behind
+ * the same IOMMU can share one; a device whose IOMMU cannot use any of the
+ * IOAS's domains gets its own.
+ *
+ * Invariant 1, invalidation before reuse, is kept by the order of UNMAP:
+ * every mapping of the request is unmapped from every domain, each domain's
+ * IOTLB is flushed once for the whole request, and only then are pages
+ * unpinned.  If an IOMMU reports unmapping a different length than asked,
+ * the pages stay pinned for good: iopass cannot know what the device can
+ * still reach, so it gives nothing back.
+ *
+ * Invariant 2, nothing wider than asked: MAP passes the IOMMU exact,
+ * physically contiguous runs (domain.c), and UNMAP must cover whole
+ * mappings, so no IOMMU entry is ever split or widened.
+ *
+ * Locking: ioas->lock (a mutex: pinning sleeps) protects everything in the
+ * IOAS; it nests inside iopass_groups_lock.
+ */
+#include <kunit/visibility.h>
+#include <linux/interval_tree.h>
+#include <linux/mm.h>
+#include <linux/moduleparam.h>
+#include <linux/overflow.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+
+#include "iopass.h"
+
+static unsigned int max_mappings = 65536;
+module_param(max_mappings, uint, 0644);
+MODULE_PARM_DESC(max_mappings,
+		 "Most mappings one address space may hold (default 65536)");
+
+/* Pages pinned per pin_user_pages_fast() call. */
+#define IOPASS_PIN_BATCH	(PAGE_SIZE / sizeof(struct page *))
+
+/**
+ * struct iopass_map - one mapping: [iova, iova + length) to pinned pages
+ * @node: in the IOAS's interval tree; start and last are IOVAs
+ * @pages: the pinned pages, in IOVA order
+ * @npages: how many
+ * @prot: IOMMU_READ and/or IOMMU_WRITE
+ * @next: links the mappings of one UNMAP while they await the flush
+ */
+struct iopass_map {
+	struct interval_tree_node node;
+	struct page **pages;
+	unsigned long npages;
+	int prot;
+	struct iopass_map *next;
+};
+
+/**
+ * struct iopass_resv - an IOVA range a device's IOMMU reserves
+ * @node: on ioas->resv
+ * @start: first IOVA
+ * @last: last IOVA
+ * @owner: the IOMMU group it came from
+ */
+struct iopass_resv {
+	struct list_head node;
+	unsigned long start;
+	unsigned long last;
+	struct iommu_group *owner;
+};
+
+static void iopass_pin_unpin(struct iopass_ioas *ioas, struct page **pages,
+			     unsigned long npages)
+{
+	unpin_user_pages(pages, npages);
+}
+
+static const struct iopass_pin_ops iopass_pin_user = {
+	.unpin = iopass_pin_unpin,
+};
+
+/**
+ * iopass_ioas_alloc() - create an empty address space
+ * @mm: the memory that may be mapped and whose locked_vm pays for pins
+ * @pin_ops: how pages are unpinned (NULL: the real way; KUnit's mock
+ *	checks the order)
+ *
+ * Return: the IOAS with one reference, or an ERR_PTR.
+ */
+struct iopass_ioas *iopass_ioas_alloc(struct mm_struct *mm,
+				      const struct iopass_pin_ops *pin_ops)
+{
+	struct iopass_ioas *ioas;
+
+	ioas = kzalloc(sizeof(*ioas), GFP_KERNEL_ACCOUNT);
+	if (!ioas)
+		return ERR_PTR(-ENOMEM);
+	kref_init(&ioas->kref);
+	mutex_init(&ioas->lock);
+	ioas->maps = RB_ROOT_CACHED;
+	INIT_LIST_HEAD(&ioas->domains);
+	INIT_LIST_HEAD(&ioas->resv);
+	mmgrab(mm);
+	ioas->mm = mm;
+	ioas->pin_ops = pin_ops ?: &iopass_pin_user;
+	return ioas;
+}
+EXPORT_SYMBOL_IF_KUNIT(iopass_ioas_alloc);
+
+static int iopass_account(struct iopass_ioas *ioas, unsigned long npages,
+			  bool inc)
+{
+	int ret = 0;
+
+	/* A dead process's locked_vm needs no correcting. */
+	if (!mmget_not_zero(ioas->mm))
+		return inc ? -ESRCH : 0;
+	ret = account_locked_vm(ioas->mm, npages, inc);
+	mmput(ioas->mm);
+	return ret;
+}
+
+/* Give back a mapping whose IOVAs no domain translates any more. */
+static void iopass_map_release(struct iopass_ioas *ioas, struct iopass_map *map)
+{
+	lockdep_assert_held(&ioas->lock);
+	ioas->pin_ops->unpin(ioas, map->pages, map->npages);
+	iopass_account(ioas, map->npages, false);
+	ioas->pinned -= map->npages;
+	kvfree(map->pages);
+	kfree(map);
+}
+
+/*
+ * Unmap a chain of mappings (already out of the tree) from every domain,
+ * flush each domain's IOTLB once, then unpin.  A mapping an IOMMU did not
+ * unmap exactly keeps its pages pinned forever: they may still be reachable.
+ */
+static int iopass_unmap_chain(struct iopass_ioas *ioas, struct iopass_map *chain)
+{
+	struct iommu_iotlb_gather gather;
+	struct iopass_domain *dom;
+	struct iopass_map *map, *next;
+	unsigned long bad = 0;
+	size_t len, done;
+
+	lockdep_assert_held(&ioas->lock);
+	list_for_each_entry(dom, &ioas->domains, node) {
+		iommu_iotlb_gather_init(&gather);
+		for (map = chain; map; map = map->next) {
+			len = map->npages << PAGE_SHIFT;
+			done = dom->ops->unmap(dom, map->node.start, len, &gather);
+			atomic64_inc(&dom->stat_unmaps);
+			if (done != len) {
+				pr_err("iopass: IOMMU unmapped %zu bytes at IOVA %#lx instead of %zu; keeping the pages pinned\n",
+				       done, map->node.start, len);
+				map->prot = -1;	/* marks it as not safe to free */
+				bad++;
+			}
+		}
+		dom->ops->iotlb_sync(dom, &gather);
+		atomic64_inc(&dom->stat_syncs);
+	}
+
+	for (map = chain; map; map = next) {
+		next = map->next;
+		if (map->prot >= 0)
+			iopass_map_release(ioas, map);
+		/* else: leaked on purpose, pages and all (see above). */
+	}
+	return bad ? -EIO : 0;
+}
+
+static void iopass_ioas_release(struct kref *kref)
+{
+	struct iopass_ioas *ioas = container_of(kref, struct iopass_ioas, kref);
+	struct interval_tree_node *node;
+	struct iopass_map *chain = NULL, *map;
+
+	/* Every device has detached: no domain is left to flush. */
+	WARN_ON(!list_empty(&ioas->domains));
+	mutex_lock(&ioas->lock);
+	while ((node = interval_tree_iter_first(&ioas->maps, 0, ULONG_MAX))) {
+		map = container_of(node, struct iopass_map, node);
+		interval_tree_remove(node, &ioas->maps);
+		map->next = chain;
+		chain = map;
+	}
+	iopass_unmap_chain(ioas, chain);
+	mutex_unlock(&ioas->lock);
+	mmdrop(ioas->mm);
+	mutex_destroy(&ioas->lock);
+	kfree(ioas);
+}
+
+/**
+ * iopass_ioas_put() - drop a reference; the last unpins everything
+ * @ioas: the address space
+ */
+void iopass_ioas_put(struct iopass_ioas *ioas)
+{
+	kref_put(&ioas->kref, iopass_ioas_release);
+}
+EXPORT_SYMBOL_IF_KUNIT(iopass_ioas_put);
+
+/* The alignment every IOVA, length and user address must have. */
+static unsigned long iopass_ioas_alignment(struct iopass_ioas *ioas)
+{
+	unsigned long align = PAGE_SIZE;
+	struct iopass_domain *dom;
+
+	list_for_each_entry(dom, &ioas->domains, node)
+		align = max(align, 1UL << __ffs(dom->pgsize_bitmap));
+	return align;
+}
+
+/* The intersection of the domains' apertures. */
+static void iopass_ioas_aperture(struct iopass_ioas *ioas, unsigned long *start,
+				 unsigned long *last)
+{
+	struct iopass_domain *dom;
+
+	*start = 0;
+	*last = ULONG_MAX;
+	list_for_each_entry(dom, &ioas->domains, node) {
+		*start = max(*start, dom->aperture_start);
+		*last = min(*last, dom->aperture_end);
+	}
+}
+
+/**
+ * iopass_check_map_args() - the arithmetic checks of a MAP, before any state
+ * @user_va: the caller's start address
+ * @length: bytes
+ * @iova: the IOVA (only checked if @fixed)
+ * @fixed: whether @iova was given
+ * @align: the IOAS's alignment (a power of two, at least PAGE_SIZE)
+ *
+ * Return: 0; -EINVAL for a zero length or misalignment; -EOVERFLOW if the
+ * user range or the IOVA range wraps.
+ */
+int iopass_check_map_args(u64 user_va, u64 length, u64 iova, bool fixed,
+			  unsigned long align)
+{
+	u64 end;
+
+	if (!length || !IS_ALIGNED(user_va | length, align) ||
+	    (fixed && !IS_ALIGNED(iova, align)))
+		return -EINVAL;
+	if (check_add_overflow(user_va, length - 1, &end) ||
+	    end > ULONG_MAX ||
+	    (fixed && (check_add_overflow(iova, length - 1, &end) ||
+		       end > ULONG_MAX)))
+		return -EOVERFLOW;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(iopass_check_map_args);
+
+/* Is [start, last] free for a new mapping?  0 or the MAP errno. */
+static int iopass_ioas_check_range(struct iopass_ioas *ioas,
+				   unsigned long start, unsigned long last)
+{
+	unsigned long ap_start, ap_last;
+	struct iopass_resv *resv;
+
+	lockdep_assert_held(&ioas->lock);
+	iopass_ioas_aperture(ioas, &ap_start, &ap_last);
+	if (start < ap_start || last > ap_last)
+		return -ERANGE;
+	list_for_each_entry(resv, &ioas->resv, node)
+		if (start <= resv->last && resv->start <= last)
+			return -EADDRINUSE;
+	if (interval_tree_iter_first(&ioas->maps, start, last))
+		return -EEXIST;
+	return 0;
+}
+
+/*
+ * The usable IOVA ranges, ascending: the aperture less the reserved
+ * regions.  Fills up to @max entries of @out and returns how many there
+ * are in all.
+ */
+static unsigned int iopass_ioas_usable(struct iopass_ioas *ioas,
+				       struct iopass_iova_range *out,
+				       unsigned int max)
+{
+	unsigned long start, ap_last, next;
+	struct iopass_resv *resv;
+	unsigned int n = 0;
+	bool more = true;
+
+	lockdep_assert_held(&ioas->lock);
+	iopass_ioas_aperture(ioas, &start, &ap_last);
+	while (more && start <= ap_last) {
+		/* The lowest reserved range at or above @start, if any. */
+		unsigned long rs = ULONG_MAX, rl = ULONG_MAX;
+
+		list_for_each_entry(resv, &ioas->resv, node)
+			if (resv->last >= start && resv->start < rs) {
+				rs = resv->start;
+				rl = resv->last;
+			}
+		/* Overlapping reservations: extend to the furthest end. */
+		list_for_each_entry(resv, &ioas->resv, node)
+			if (resv->start <= rl && resv->last > rl && resv->start >= rs)
+				rl = resv->last;
+		if (rs > start) {
+			if (n < max) {
+				out[n].start = start;
+				out[n].last = min(rs - 1, ap_last);
+			}
+			n++;
+		}
+		more = rl != ULONG_MAX && !check_add_overflow(rl, 1UL, &next);
+		start = more ? next : 0;
+	}
+	return n;
+}
+
+/*
+ * The lowest free IOVA range of @length aligned to @align; 0 and @iova, or
+ * -EADDRNOTAVAIL.
+ */
+static int iopass_ioas_find_iova(struct iopass_ioas *ioas, unsigned long length,
+				 unsigned long align, unsigned long *iova)
+{
+	struct iopass_iova_range *ranges;
+	struct interval_tree_node *node;
+	unsigned int n, i;
+	unsigned long cand, last;
+	int ret = -EADDRNOTAVAIL;
+
+	n = iopass_ioas_usable(ioas, NULL, 0);
+	ranges = kmalloc_array(n, sizeof(*ranges), GFP_KERNEL);
+	if (!ranges)
+		return -ENOMEM;
+	iopass_ioas_usable(ioas, ranges, n);
+	for (i = 0; i < n && ret; i++) {
+		cand = ALIGN(ranges[i].start, align);
+		while (cand >= ranges[i].start &&
+		       !check_add_overflow(cand, length - 1, &last) &&
+		       last <= ranges[i].last) {
+			node = interval_tree_iter_first(&ioas->maps, cand, last);
+			if (!node) {
+				*iova = cand;
+				ret = 0;
+				break;
+			}
+			if (node->last == ULONG_MAX)
+				break;
+			cand = ALIGN(node->last + 1, align);
+		}
+	}
+	kfree(ranges);
+	return ret;
+}
+
+/* Pin @npages at @uva into @pages; 0 or an errno, nothing pinned then. */
+static int iopass_pin(unsigned long uva, unsigned long npages, bool write,
+		      struct page **pages)
+{
+	unsigned int gup = FOLL_LONGTERM | (write ? FOLL_WRITE : 0);
+	unsigned long done = 0;
+	long n;
+
+	while (done < npages) {
+		n = pin_user_pages_fast(uva + done * PAGE_SIZE,
+					min(npages - done, IOPASS_PIN_BATCH),
+					gup, pages + done);
+		if (n <= 0) {
+			unpin_user_pages(pages, done);
+			return n ? n : -EFAULT;
+		}
+		done += n;
+	}
+	return 0;
+}
+
+/* Unmap @map from the domains before @stop, each flushed. */
+static void iopass_map_undo(struct iopass_ioas *ioas, struct iopass_map *map,
+			    struct iopass_domain *stop)
+{
+	struct iommu_iotlb_gather gather;
+	struct iopass_domain *dom;
+
+	list_for_each_entry(dom, &ioas->domains, node) {
+		if (dom == stop)
+			break;
+		iommu_iotlb_gather_init(&gather);
+		dom->ops->unmap(dom, map->node.start, map->npages << PAGE_SHIFT,
+				&gather);
+		dom->ops->iotlb_sync(dom, &gather);
+	}
+}
+
+/**
+ * iopass_ioas_map() - pin user memory and map it at an IOVA
+ * @ioas: the address space
+ * @user_va: the memory (in current->mm, which must be the IOAS's)
+ * @length: bytes
+ * @iova: in: the IOVA if @flags has IOPASS_MAP_FIXED_IOVA; out: the IOVA used
+ * @flags: &enum iopass_ioas_map_flags
+ *
+ * Return: 0 or the errno documented for IOPASS_IOAS_MAP.  On failure
+ * nothing stays pinned, accounted or mapped.
+ */
+int iopass_ioas_map(struct iopass_ioas *ioas, u64 user_va, u64 length,
+		    u64 *iova, u32 flags)
+{
+	bool fixed = flags & IOPASS_MAP_FIXED_IOVA;
+	struct iopass_domain *dom;
+	struct iopass_map *map;
+	unsigned long start, npages;
+	int prot = 0, ret;
+
+	if (flags & IOPASS_MAP_READABLE)
+		prot |= IOMMU_READ;
+	if (flags & IOPASS_MAP_WRITEABLE)
+		prot |= IOMMU_WRITE;
+	if (!prot)
+		return -EINVAL;
+	if (current->mm != ioas->mm)
+		return -EPERM;
+
+	mutex_lock(&ioas->lock);
+	ret = iopass_check_map_args(user_va, length, *iova, fixed,
+				    iopass_ioas_alignment(ioas));
+	if (ret)
+		goto out_unlock;
+	if (ioas->nr_maps >= max_mappings) {
+		ret = -ENOSPC;
+		goto out_unlock;
+	}
+	if (fixed) {
+		start = *iova;
+		ret = iopass_ioas_check_range(ioas, start, start + length - 1);
+	} else {
+		/*
+		 * Align the IOVA like @user_va (up to the largest power of two
+		 * not above @length), so huge pages can become IOMMU superpages.
+		 */
+		unsigned long align = iopass_pgsize(PAGE_MASK, user_va, 0,
+						    length);
+
+		align = max(align, iopass_ioas_alignment(ioas));
+		ret = iopass_ioas_find_iova(ioas, length, align, &start);
+	}
+	if (ret)
+		goto out_unlock;
+
+	npages = length >> PAGE_SHIFT;
+	map = kzalloc(sizeof(*map), GFP_KERNEL_ACCOUNT);
+	if (!map) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	map->pages = kvmalloc_array(npages, sizeof(*map->pages),
+				    GFP_KERNEL_ACCOUNT);
+	if (!map->pages) {
+		ret = -ENOMEM;
+		goto out_free_map;
+	}
+	map->npages = npages;
+	map->prot = prot;
+	map->node.start = start;
+	map->node.last = start + length - 1;
+
+	ret = iopass_account(ioas, npages, true);
+	if (ret)
+		goto out_free_pages;
+	ret = iopass_pin(user_va, npages, prot & IOMMU_WRITE, map->pages);
+	if (ret)
+		goto out_unaccount;
+
+	list_for_each_entry(dom, &ioas->domains, node) {
+		ret = iopass_domain_map_pages(dom, start, map->pages, npages,
+					      prot);
+		if (ret) {
+			/* @dom cleaned up after itself; undo the ones before. */
+			iopass_map_undo(ioas, map, dom);
+			goto out_unpin;
+		}
+	}
+
+	interval_tree_insert(&map->node, &ioas->maps);
+	ioas->nr_maps++;
+	ioas->pinned += npages;
+	*iova = start;
+	mutex_unlock(&ioas->lock);
+	return 0;
+
+out_unpin:
+	ioas->pin_ops->unpin(ioas, map->pages, npages);
+out_unaccount:
+	iopass_account(ioas, npages, false);
+out_free_pages:
+	kvfree(map->pages);
+out_free_map:
+	kfree(map);
+out_unlock:
+	mutex_unlock(&ioas->lock);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(iopass_ioas_map);
+
+/**
+ * iopass_ioas_unmap() - remove every mapping in [@iova, @iova + @length)
+ * @ioas: the address space
+ * @iova: start
+ * @length: bytes; 0 with @all
+ * @all: remove every mapping
+ * @unmapped: out: bytes removed
+ *
+ * Return: 0 or the errno documented for IOPASS_IOAS_UNMAP.
+ */
+int iopass_ioas_unmap(struct iopass_ioas *ioas, u64 iova, u64 length, bool all,
+		      u64 *unmapped)
+{
+	struct interval_tree_node *node;
+	struct iopass_map *map, *chain = NULL;
+	unsigned long first, last;
+	u64 end;
+	int ret;
+
+	*unmapped = 0;
+	if (all) {
+		if (iova || length)
+			return -EINVAL;
+		first = 0;
+		last = ULONG_MAX;
+	} else {
+		if (!length || !IS_ALIGNED(iova | length, PAGE_SIZE))
+			return -EINVAL;
+		if (check_add_overflow(iova, length - 1, &end) || end > ULONG_MAX)
+			return -EOVERFLOW;
+		first = iova;
+		last = end;
+	}
+
+	mutex_lock(&ioas->lock);
+	/* Refuse before changing anything if a mapping would be cut. */
+	ret = -ENOENT;
+	for (node = interval_tree_iter_first(&ioas->maps, first, last); node;
+	     node = interval_tree_iter_next(node, first, last)) {
+		if (node->start < first || node->last > last) {
+			ret = -EINVAL;
+			goto out_unlock;
+		}
+		ret = 0;
+	}
+	if (ret)
+		goto out_unlock;
+
+	while ((node = interval_tree_iter_first(&ioas->maps, first, last))) {
+		map = container_of(node, struct iopass_map, node);
+		interval_tree_remove(node, &ioas->maps);
+		ioas->nr_maps--;
+		*unmapped += map->npages << PAGE_SHIFT;
+		map->next = chain;
+		chain = map;
+	}
+	ret = iopass_unmap_chain(ioas, chain);
+out_unlock:
+	mutex_unlock(&ioas->lock);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(iopass_ioas_unmap);
+
+/**
+ * iopass_ioas_iova_ranges() - the usable IOVA ranges and the alignment
+ * @ioas: the address space
+ * @out: room for @max ranges
+ * @max: how many fit in @out
+ * @align: out: the alignment MAP requires
+ *
+ * Return: the number of ranges there are (more than @max: not all written).
+ */
+unsigned int iopass_ioas_iova_ranges(struct iopass_ioas *ioas,
+				     struct iopass_iova_range *out,
+				     unsigned int max, unsigned long *align)
+{
+	unsigned int n;
+
+	mutex_lock(&ioas->lock);
+	n = iopass_ioas_usable(ioas, out, max);
+	*align = iopass_ioas_alignment(ioas);
+	mutex_unlock(&ioas->lock);
+	return n;
+}
+EXPORT_SYMBOL_IF_KUNIT(iopass_ioas_iova_ranges);
+
+/* Take @group's reserved regions into @ioas, refusing overlapping maps. */
+static int iopass_ioas_add_resv(struct iopass_ioas *ioas,
+				struct iommu_group *group)
+{
+	struct iommu_resv_region *region, *tmp;
+	struct iopass_resv *resv;
+	LIST_HEAD(regions);
+	int ret;
+
+	lockdep_assert_held(&ioas->lock);
+	ret = iommu_get_group_resv_regions(group, &regions);
+	list_for_each_entry(region, &regions, list) {
+		if (ret)
+			break;
+		/* Relaxable direct maps (USB, graphics RMRRs) may be replaced. */
+		if (region->type == IOMMU_RESV_DIRECT_RELAXABLE)
+			continue;
+		if (interval_tree_iter_first(&ioas->maps, region->start,
+					     region->start + region->length - 1)) {
+			ret = -EADDRINUSE;
+			break;
+		}
+		resv = kzalloc(sizeof(*resv), GFP_KERNEL_ACCOUNT);
+		if (!resv) {
+			ret = -ENOMEM;
+			break;
+		}
+		resv->start = region->start;
+		resv->last = region->start + region->length - 1;
+		resv->owner = group;
+		list_add_tail(&resv->node, &ioas->resv);
+	}
+	list_for_each_entry_safe(region, tmp, &regions, list)
+		kfree(region);
+	return ret;
+}
+
+static void iopass_ioas_del_resv(struct iopass_ioas *ioas,
+				 struct iommu_group *group)
+{
+	struct iopass_resv *resv, *tmp;
+
+	lockdep_assert_held(&ioas->lock);
+	list_for_each_entry_safe(resv, tmp, &ioas->resv, node) {
+		if (resv->owner == group) {
+			list_del(&resv->node);
+			kfree(resv);
+		}
+	}
+}
+
+/* Unmap from @dom every mapping before @stop (all if NULL); one flush. */
+static void iopass_ioas_unfill(struct iopass_ioas *ioas,
+			       struct iopass_domain *dom,
+			       struct interval_tree_node *stop)
+{
+	struct interval_tree_node *node;
+	struct iommu_iotlb_gather gather;
+
+	lockdep_assert_held(&ioas->lock);
+	iommu_iotlb_gather_init(&gather);
+	for (node = interval_tree_iter_first(&ioas->maps, 0, ULONG_MAX);
+	     node && node != stop;
+	     node = interval_tree_iter_next(node, 0, ULONG_MAX))
+		dom->ops->unmap(dom, node->start, node->last - node->start + 1,
+				&gather);
+	dom->ops->iotlb_sync(dom, &gather);
+}
+
+/* Copy every mapping of @ioas into a new domain; all or nothing. */
+static int iopass_ioas_fill(struct iopass_ioas *ioas, struct iopass_domain *dom)
+{
+	struct interval_tree_node *node;
+	struct iopass_map *map;
+	int ret;
+
+	lockdep_assert_held(&ioas->lock);
+	for (node = interval_tree_iter_first(&ioas->maps, 0, ULONG_MAX); node;
+	     node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
+		map = container_of(node, struct iopass_map, node);
+		if (node->start < dom->aperture_start ||
+		    node->last > dom->aperture_end)
+			ret = -ERANGE;
+		else
+			ret = iopass_domain_map_pages(dom, node->start,
+						      map->pages, map->npages,
+						      map->prot);
+		if (ret) {
+			iopass_ioas_unfill(ioas, dom, node);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/**
+ * iopass_ioas_attach() - put @group in a domain of @ioas
+ * @ioas: the address space
+ * @group: the IOMMU group, attached to no domain but the core's blocking one
+ * @alloc: allocates a new domain for @dev if no existing one fits
+ * @dev: the device being attached, for @alloc
+ *
+ * Tries the IOAS's domains first: an IOMMU refuses a domain it cannot use
+ * with -EINVAL.  Otherwise a new domain is filled with every mapping and
+ * attached.
+ *
+ * Return: the domain, or an ERR_PTR with the errno documented for
+ * IOPASS_DEVICE_ATTACH.
+ */
+struct iopass_domain *
+iopass_ioas_attach(struct iopass_ioas *ioas, struct iommu_group *group,
+		   struct iopass_domain *(*alloc)(struct device *dev),
+		   struct device *dev)
+{
+	struct iopass_domain *dom;
+	int ret;
+
+	mutex_lock(&ioas->lock);
+	ret = iopass_ioas_add_resv(ioas, group);
+	if (ret)
+		goto out_resv;
+
+	list_for_each_entry(dom, &ioas->domains, node) {
+		ret = dom->ops->attach(dom, group);
+		if (!ret)
+			goto out_attached;
+		if (ret != -EINVAL)
+			goto out_resv;
+	}
+
+	dom = alloc(dev);
+	if (IS_ERR(dom)) {
+		ret = PTR_ERR(dom);
+		goto out_resv;
+	}
+	ret = iopass_ioas_fill(ioas, dom);
+	if (ret)
+		goto out_free;
+	ret = dom->ops->attach(dom, group);
+	if (ret)
+		goto out_unfill;
+	list_add_tail(&dom->node, &ioas->domains);
+out_attached:
+	dom->users++;
+	kref_get(&ioas->kref);
+	mutex_unlock(&ioas->lock);
+	return dom;
+
+out_unfill:
+	iopass_ioas_unfill(ioas, dom, NULL);
+out_free:
+	iopass_domain_free(dom);
+out_resv:
+	iopass_ioas_del_resv(ioas, group);
+	mutex_unlock(&ioas->lock);
+	return ERR_PTR(ret);
+}
+
+/**
+ * iopass_ioas_detach() - take @group out of @dom, a domain of @ioas
+ * @ioas: the address space
+ * @dom: the domain iopass_ioas_attach() returned
+ * @group: the group
+ *
+ * Drops the reference the attach took: this may free @ioas.
+ */
+void iopass_ioas_detach(struct iopass_ioas *ioas, struct iopass_domain *dom,
+			struct iommu_group *group)
+{
+	mutex_lock(&ioas->lock);
+	dom->ops->detach(dom, group);
+	iopass_ioas_del_resv(ioas, group);
+	if (!--dom->users) {
+		/* No device uses it: its page tables go, the pins stay. */
+		list_del(&dom->node);
+		iopass_domain_free(dom);
+	}
+	mutex_unlock(&ioas->lock);
+	iopass_ioas_put(ioas);
+}
