@@ -71,7 +71,7 @@ static int iopass_ctx_ioas_alloc(void *priv, void *arg)
 
 	if (cmd->__reserved)
 		return -EINVAL;
-	ioas = iopass_ioas_alloc(ctx->mm, NULL);
+	ioas = iopass_ioas_alloc(ctx->mm);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
 	ret = xa_alloc(&ctx->ioas, &ioas->id, ioas, xa_limit_31b,

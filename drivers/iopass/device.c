@@ -39,7 +39,7 @@ static ssize_t iommu_group_show(struct device *dev,
 {
 	struct iopass_device *idev = to_iopass_device(dev);
 
-	return sysfs_emit(buf, "%d\n", iommu_group_id(idev->group->iommu_group));
+	return sysfs_emit(buf, "%d\n", iopass_group_id(idev->group));
 }
 static DEVICE_ATTR_RO(iommu_group);
 
@@ -90,7 +90,7 @@ static int iopass_device_get_info(void *priv, void *arg)
 
 	if (info->__reserved)
 		return -EINVAL;
-	info->iommu_group = iommu_group_id(idev->group->iommu_group);
+	info->iommu_group = iopass_group_id(idev->group);
 	info->domain_type = iopass_device_domain_type(idev);
 	if (idev->ops->fill_info)
 		idev->ops->fill_info(idev, info);
@@ -220,7 +220,7 @@ struct iopass_device *iopass_device_alloc(struct device *parent,
 	}
 	return idev;
 }
-EXPORT_SYMBOL_IF_KUNIT(iopass_device_alloc);
+EXPORT_SYMBOL_NS_GPL(iopass_device_alloc, IOPASS);
 
 /**
  * iopass_device_put() - drop a reference to @idev
@@ -230,7 +230,7 @@ void iopass_device_put(struct iopass_device *idev)
 {
 	put_device(&idev->dev);
 }
-EXPORT_SYMBOL_IF_KUNIT(iopass_device_put);
+EXPORT_SYMBOL_NS_GPL(iopass_device_put, IOPASS);
 
 /**
  * iopass_device_register() - take ownership of the parent's DMA and publish
@@ -258,7 +258,7 @@ int iopass_device_register(struct iopass_device *idev)
 	}
 	return 0;
 }
-EXPORT_SYMBOL_IF_KUNIT(iopass_device_register);
+EXPORT_SYMBOL_NS_GPL(iopass_device_register, IOPASS);
 
 /**
  * iopass_device_unregister() - revoke user access and give ownership back
@@ -280,4 +280,4 @@ void iopass_device_unregister(struct iopass_device *idev)
 
 	iopass_group_leave(idev);
 }
-EXPORT_SYMBOL_IF_KUNIT(iopass_device_unregister);
+EXPORT_SYMBOL_NS_GPL(iopass_device_unregister, IOPASS);

@@ -21,13 +21,13 @@ static void iopass_iommu_free(struct iopass_domain *dom)
 }
 
 static int iopass_iommu_attach(struct iopass_domain *dom,
-			       struct iommu_group *group)
+			       struct iommu_group *group, struct device *dev)
 {
 	return iommu_attach_group(dom->domain, group);
 }
 
 static void iopass_iommu_detach(struct iopass_domain *dom,
-				struct iommu_group *group)
+				struct iommu_group *group, struct device *dev)
 {
 	iommu_detach_group(dom->domain, group);
 }
@@ -100,6 +100,7 @@ void iopass_domain_free(struct iopass_domain *dom)
 	WARN_ON(dom->users);
 	dom->ops->free(dom);
 }
+EXPORT_SYMBOL_IF_KUNIT(iopass_domain_free);
 
 /**
  * iopass_domain_map_pages() - map pinned pages at @iova
@@ -142,6 +143,7 @@ out_undo:
 	}
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(iopass_domain_map_pages);
 
 /**
  * iopass_contig_run() - how many pages from @pages[0] are physically
@@ -187,4 +189,4 @@ size_t iopass_pgsize(unsigned long pgsize_bitmap, unsigned long iova,
 		usable &= (2UL << __ffs(align)) - 1;
 	return usable ? 1UL << __fls(usable) : 0;
 }
-EXPORT_SYMBOL_IF_KUNIT(iopass_pgsize);
+EXPORT_SYMBOL_NS_GPL(iopass_pgsize, IOPASS);

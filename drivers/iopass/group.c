@@ -19,6 +19,9 @@
  * After every attach the domain is read back from the IOMMU core rather
  * than trusted.  Detaching from an address space returns the group to its
  * empty domain.
+ *
+ * The mock backend's devices (tests/mock.c) have no hardware and no IOMMU
+ * group: each is a group of its own, with nothing to claim or read back.
  */
 #include <kunit/visibility.h>
 #include <linux/list.h>
@@ -44,16 +47,20 @@ static struct iopass_group *iopass_group_find(struct iommu_group *iommu_group)
 
 	lockdep_assert_held(&iopass_groups_lock);
 	list_for_each_entry(group, &iopass_groups, node)
-		if (group->iommu_group == iommu_group)
+		if (iommu_group && group->iommu_group == iommu_group)
 			return group;
 	return NULL;
 }
 
 /* Is @dev really in @dom, as far as the IOMMU core knows? */
-static int iopass_group_verify(struct device *dev, struct iopass_domain *dom)
+static int iopass_group_verify(struct iopass_group *group, struct device *dev,
+			       struct iopass_domain *dom)
 {
-	struct iommu_domain *now = iommu_get_domain_for_dev(dev);
+	struct iommu_domain *now;
 
+	if (!group->iommu_group)
+		return 0;	/* a mock: no IOMMU to ask */
+	now = iommu_get_domain_for_dev(dev);
 	if (now != dom->domain || now->type != IOMMU_DOMAIN_UNMANAGED) {
 		dev_warn(dev, "iopass: the IOMMU did not put the device in the iopass domain\n");
 		return -EIO;
@@ -76,13 +83,13 @@ static int iopass_group_attach_empty(struct iopass_group *group,
 			 dom);
 		return PTR_ERR(dom);
 	}
-	ret = dom->ops->attach(dom, group->iommu_group);
+	ret = dom->ops->attach(dom, group->iommu_group, dev);
 	if (ret) {
 		dev_warn(dev, "iopass: cannot attach the IOMMU group to an iopass domain (%pe)\n",
 			 ERR_PTR(ret));
 		goto out_free;
 	}
-	ret = iopass_group_verify(dev, dom);
+	ret = iopass_group_verify(group, dev, dom);
 	if (ret)
 		goto out_detach;
 	dom->users = 1;
@@ -91,7 +98,7 @@ static int iopass_group_attach_empty(struct iopass_group *group,
 	return 0;
 
 out_detach:
-	dom->ops->detach(dom, group->iommu_group);
+	dom->ops->detach(dom, group->iommu_group, dev);
 out_free:
 	iopass_domain_free(dom);
 	return ret;
@@ -119,8 +126,9 @@ static int iopass_group_claim(struct iopass_group *group,
 	int ret;
 
 	lockdep_assert_held(&iopass_groups_lock);
-	ret = iopass_compat_claim_dma(dev, group->iommu_group,
-				      &iopass_dma_owner, !group->users);
+	ret = group->iommu_group ?
+	      iopass_compat_claim_dma(dev, group->iommu_group,
+				      &iopass_dma_owner, !group->users) : 0;
 	if (ret) {
 		dev_warn(dev, "iopass: IOMMU group %d is not viable: another device in it is bound to a driver (%pe)\n",
 			 iommu_group_id(group->iommu_group), ERR_PTR(ret));
@@ -129,12 +137,35 @@ static int iopass_group_claim(struct iopass_group *group,
 	if (!group->users) {
 		ret = iopass_group_attach_empty(group, idev);
 		if (ret) {
-			iopass_compat_release_dma(dev, group->iommu_group, true);
+			if (group->iommu_group)
+				iopass_compat_release_dma(dev, group->iommu_group,
+							  true);
 			return ret;
 		}
 	}
 	group->users++;
 	return 0;
+}
+
+/* A mock device: a group of its own, in the mock's empty domain. */
+static struct iopass_group *iopass_group_join_mock(struct iopass_device *idev)
+{
+	struct iopass_group *group;
+	int ret;
+
+	group = kzalloc(sizeof(*group), GFP_KERNEL_ACCOUNT);
+	if (!group)
+		return ERR_PTR(-ENOMEM);
+	mutex_lock(&iopass_groups_lock);
+	ret = iopass_group_claim(group, idev);
+	if (!ret)
+		list_add(&group->node, &iopass_groups);
+	mutex_unlock(&iopass_groups_lock);
+	if (ret) {
+		kfree(group);
+		return ERR_PTR(ret);
+	}
+	return group;
 }
 
 /**
@@ -156,6 +187,8 @@ struct iopass_group *iopass_group_join(struct iopass_device *idev)
 	struct iopass_group *group;
 	int ret;
 
+	if (idev->ops->no_iommu_group)
+		return iopass_group_join_mock(idev);
 	iommu_group = iommu_group_get(dev);
 	if (!iommu_group) {
 		dev_warn(dev, "iopass: no IOMMU translates this device's DMA; refusing it\n");
@@ -202,11 +235,11 @@ out_unlock:
 static void iopass_group_to_empty(struct iopass_group *group, struct device *dev)
 {
 	lockdep_assert_held(&iopass_groups_lock);
-	iopass_ioas_detach(group->ioas, group->domain, group->iommu_group);
+	iopass_ioas_detach(group->ioas, group->domain, group->iommu_group, dev);
 	group->ioas = NULL;
 	group->domain = group->empty;
 	/* If this fails the group stays in the core's blocking domain: safe. */
-	if (group->empty->ops->attach(group->empty, group->iommu_group))
+	if (group->empty->ops->attach(group->empty, group->iommu_group, dev))
 		dev_warn(dev, "iopass: cannot return the group to its empty domain; DMA stays blocked\n");
 }
 
@@ -237,19 +270,19 @@ int iopass_group_attach(struct iopass_device *idev, struct iopass_ioas *ioas)
 		goto out_unlock;
 	}
 	if (!group->ioas) {
-		group->empty->ops->detach(group->empty, group->iommu_group);
+		group->empty->ops->detach(group->empty, group->iommu_group, dev);
 		dom = iopass_ioas_attach(ioas, group->iommu_group,
 					 idev->ops->domain_alloc, dev);
 		if (IS_ERR(dom)) {
 			ret = PTR_ERR(dom);
 			if (group->empty->ops->attach(group->empty,
-						      group->iommu_group))
+						      group->iommu_group, dev))
 				dev_warn(dev, "iopass: cannot return the group to its empty domain; DMA stays blocked\n");
 			goto out_unlock;
 		}
 		group->ioas = ioas;
 		group->domain = dom;
-		ret = iopass_group_verify(dev, dom);
+		ret = iopass_group_verify(group, dev, dom);
 		if (ret) {
 			iopass_group_to_empty(group, dev);
 			goto out_unlock;
@@ -303,15 +336,17 @@ void iopass_group_leave(struct iopass_device *idev)
 	mutex_lock(&iopass_groups_lock);
 	last = --group->users == 0;
 	if (last) {
-		group->empty->ops->detach(group->empty, iommu_group);
+		group->empty->ops->detach(group->empty, iommu_group,
+					  idev->dev.parent);
 		group->empty->users = 0;
 		iopass_domain_free(group->empty);
 		list_del(&group->node);
 		kfree(group);
 	}
-	iopass_compat_release_dma(idev->dev.parent, iommu_group, last);
+	if (iommu_group)
+		iopass_compat_release_dma(idev->dev.parent, iommu_group, last);
 	mutex_unlock(&iopass_groups_lock);
-	if (last)
+	if (last && iommu_group)
 		iommu_group_put(iommu_group);
 }
 
@@ -371,11 +406,24 @@ EXPORT_SYMBOL_IF_KUNIT(iopass_domain_classify);
  */
 enum iopass_domain_type iopass_device_domain_type(struct iopass_device *idev)
 {
-	enum iopass_domain_type type;
+	enum iopass_domain_type type = IOPASS_DOMAIN_PAGING;
 
 	mutex_lock(&iopass_groups_lock);
-	type = iopass_domain_classify(iommu_get_domain_for_dev(idev->dev.parent),
-				      idev->group->domain->domain);
+	/* A mock has no IOMMU to ask: it is always in a mock paging domain. */
+	if (idev->group->iommu_group)
+		type = iopass_domain_classify(iommu_get_domain_for_dev(idev->dev.parent),
+					      idev->group->domain->domain);
 	mutex_unlock(&iopass_groups_lock);
 	return type;
+}
+
+/**
+ * iopass_group_id() - the IOMMU group ID of @group, as in sysfs
+ * @group: the group
+ *
+ * Return: the ID, or -1 for a mock device's group.
+ */
+int iopass_group_id(struct iopass_group *group)
+{
+	return group->iommu_group ? iommu_group_id(group->iommu_group) : -1;
 }

@@ -72,26 +72,29 @@ struct iopass_resv {
 	struct iommu_group *owner;
 };
 
-static void iopass_pin_unpin(struct iopass_ioas *ioas, struct page **pages,
-			     unsigned long npages)
+/*
+ * Unpin pages whose IOVAs every domain has unmapped and flushed, telling
+ * the domains first (a mock checks the order there).
+ */
+static void iopass_ioas_unpin(struct iopass_ioas *ioas, unsigned long iova,
+			      struct page **pages, unsigned long npages)
 {
+	struct iopass_domain *dom;
+
+	lockdep_assert_held(&ioas->lock);
+	list_for_each_entry(dom, &ioas->domains, node)
+		if (dom->ops->unpinning)
+			dom->ops->unpinning(dom, iova, pages, npages);
 	unpin_user_pages(pages, npages);
 }
-
-static const struct iopass_pin_ops iopass_pin_user = {
-	.unpin = iopass_pin_unpin,
-};
 
 /**
  * iopass_ioas_alloc() - create an empty address space
  * @mm: the memory that may be mapped and whose locked_vm pays for pins
- * @pin_ops: how pages are unpinned (NULL: the real way; KUnit's mock
- *	checks the order)
  *
  * Return: the IOAS with one reference, or an ERR_PTR.
  */
-struct iopass_ioas *iopass_ioas_alloc(struct mm_struct *mm,
-				      const struct iopass_pin_ops *pin_ops)
+struct iopass_ioas *iopass_ioas_alloc(struct mm_struct *mm)
 {
 	struct iopass_ioas *ioas;
 
@@ -105,7 +108,6 @@ struct iopass_ioas *iopass_ioas_alloc(struct mm_struct *mm,
 	INIT_LIST_HEAD(&ioas->resv);
 	mmgrab(mm);
 	ioas->mm = mm;
-	ioas->pin_ops = pin_ops ?: &iopass_pin_user;
 	return ioas;
 }
 EXPORT_SYMBOL_IF_KUNIT(iopass_ioas_alloc);
@@ -127,7 +129,7 @@ static int iopass_account(struct iopass_ioas *ioas, unsigned long npages,
 static void iopass_map_release(struct iopass_ioas *ioas, struct iopass_map *map)
 {
 	lockdep_assert_held(&ioas->lock);
-	ioas->pin_ops->unpin(ioas, map->pages, map->npages);
+	iopass_ioas_unpin(ioas, map->node.start, map->pages, map->npages);
 	iopass_account(ioas, map->npages, false);
 	ioas->pinned -= map->npages;
 	kvfree(map->pages);
@@ -287,35 +289,39 @@ static unsigned int iopass_ioas_usable(struct iopass_ioas *ioas,
 				       struct iopass_iova_range *out,
 				       unsigned int max)
 {
-	unsigned long start, ap_last, next;
+	unsigned long start, ap_last, rs, rl;
 	struct iopass_resv *resv;
 	unsigned int n = 0;
-	bool more = true;
+	bool found;
 
 	lockdep_assert_held(&ioas->lock);
 	iopass_ioas_aperture(ioas, &start, &ap_last);
-	while (more && start <= ap_last) {
-		/* The lowest reserved range at or above @start, if any. */
-		unsigned long rs = ULONG_MAX, rl = ULONG_MAX;
-
-		list_for_each_entry(resv, &ioas->resv, node)
-			if (resv->last >= start && resv->start < rs) {
+	while (start <= ap_last) {
+		/*
+		 * The lowest-starting reservation not wholly below @start.  One
+		 * that overlaps the last is found on the next round, starting
+		 * below @start, and only moves @start on.
+		 */
+		found = false;
+		rs = 0;
+		rl = 0;
+		list_for_each_entry(resv, &ioas->resv, node) {
+			if (resv->last >= start && (!found || resv->start < rs)) {
+				found = true;
 				rs = resv->start;
 				rl = resv->last;
 			}
-		/* Overlapping reservations: extend to the furthest end. */
-		list_for_each_entry(resv, &ioas->resv, node)
-			if (resv->start <= rl && resv->last > rl && resv->start >= rs)
-				rl = resv->last;
-		if (rs > start) {
+		}
+		if (!found || rs > start) {
 			if (n < max) {
 				out[n].start = start;
-				out[n].last = min(rs - 1, ap_last);
+				out[n].last = found ? min(rs - 1, ap_last) : ap_last;
 			}
 			n++;
 		}
-		more = rl != ULONG_MAX && !check_add_overflow(rl, 1UL, &next);
-		start = more ? next : 0;
+		if (!found || rl >= ap_last)
+			break;
+		start = rl + 1;
 	}
 	return n;
 }
@@ -493,7 +499,7 @@ int iopass_ioas_map(struct iopass_ioas *ioas, u64 user_va, u64 length,
 	return 0;
 
 out_unpin:
-	ioas->pin_ops->unpin(ioas, map->pages, npages);
+	iopass_ioas_unpin(ioas, start, map->pages, npages);
 out_unaccount:
 	iopass_account(ioas, npages, false);
 out_free_pages:
@@ -690,9 +696,10 @@ static int iopass_ioas_fill(struct iopass_ioas *ioas, struct iopass_domain *dom)
 /**
  * iopass_ioas_attach() - put @group in a domain of @ioas
  * @ioas: the address space
- * @group: the IOMMU group, attached to no domain but the core's blocking one
+ * @group: the IOMMU group, attached to no domain but the core's blocking
+ *	one; NULL for a mock domain, which has no group and no reserved regions
  * @alloc: allocates a new domain for @dev if no existing one fits
- * @dev: the device being attached, for @alloc
+ * @dev: the device being attached
  *
  * Tries the IOAS's domains first: an IOMMU refuses a domain it cannot use
  * with -EINVAL.  Otherwise a new domain is filled with every mapping and
@@ -710,12 +717,12 @@ iopass_ioas_attach(struct iopass_ioas *ioas, struct iommu_group *group,
 	int ret;
 
 	mutex_lock(&ioas->lock);
-	ret = iopass_ioas_add_resv(ioas, group);
+	ret = group ? iopass_ioas_add_resv(ioas, group) : 0;
 	if (ret)
 		goto out_resv;
 
 	list_for_each_entry(dom, &ioas->domains, node) {
-		ret = dom->ops->attach(dom, group);
+		ret = dom->ops->attach(dom, group, dev);
 		if (!ret)
 			goto out_attached;
 		if (ret != -EINVAL)
@@ -730,7 +737,7 @@ iopass_ioas_attach(struct iopass_ioas *ioas, struct iommu_group *group,
 	ret = iopass_ioas_fill(ioas, dom);
 	if (ret)
 		goto out_free;
-	ret = dom->ops->attach(dom, group);
+	ret = dom->ops->attach(dom, group, dev);
 	if (ret)
 		goto out_unfill;
 	list_add_tail(&dom->node, &ioas->domains);
@@ -749,20 +756,22 @@ out_resv:
 	mutex_unlock(&ioas->lock);
 	return ERR_PTR(ret);
 }
+EXPORT_SYMBOL_IF_KUNIT(iopass_ioas_attach);
 
 /**
  * iopass_ioas_detach() - take @group out of @dom, a domain of @ioas
  * @ioas: the address space
  * @dom: the domain iopass_ioas_attach() returned
  * @group: the group
+ * @dev: the device that attached it
  *
  * Drops the reference the attach took: this may free @ioas.
  */
 void iopass_ioas_detach(struct iopass_ioas *ioas, struct iopass_domain *dom,
-			struct iommu_group *group)
+			struct iommu_group *group, struct device *dev)
 {
 	mutex_lock(&ioas->lock);
-	dom->ops->detach(dom, group);
+	dom->ops->detach(dom, group, dev);
 	iopass_ioas_del_resv(ioas, group);
 	if (!--dom->users) {
 		/* No device uses it: its page tables go, the pins stay. */
@@ -772,3 +781,4 @@ void iopass_ioas_detach(struct iopass_ioas *ioas, struct iopass_domain *dom,
 	mutex_unlock(&ioas->lock);
 	iopass_ioas_put(ioas);
 }
+EXPORT_SYMBOL_IF_KUNIT(iopass_ioas_detach);

@@ -39,27 +39,34 @@ struct iopass_ioas;
 /**
  * struct iopass_domain_ops - every IOMMU operation iopass performs
  * @free: free the domain (no group is attached to it)
- * @attach: attach an IOMMU group; -EINVAL means "this IOMMU cannot use
+ * @attach: attach @dev's IOMMU group; -EINVAL means "this IOMMU cannot use
  *	this domain, try another"
- * @detach: detach a group, leaving it in the core's blocking domain
+ * @detach: detach it, leaving the group in the core's blocking domain
  * @map: map a physically contiguous run of exactly @size bytes
  * @unmap: unmap [@iova, @iova + @size), adding the range to @gather;
  *	returns the bytes unmapped
  * @iotlb_sync: flush what @gather holds; returns when the IOTLB is clean
+ * @unpinning: optional: told just before the pages that were mapped at
+ *	[@iova, @iova + @npages pages) are unpinned (the mock checks that none
+ *	is still reachable, through its page table or a stale IOTLB entry)
  *
- * The real implementation is in domain.c; tests/mock_domain.c records and
- * checks every call.
+ * The real implementation is in domain.c; tests/mock.c records and checks
+ * every call.
  */
 struct iopass_domain_ops {
 	void (*free)(struct iopass_domain *dom);
-	int (*attach)(struct iopass_domain *dom, struct iommu_group *group);
-	void (*detach)(struct iopass_domain *dom, struct iommu_group *group);
+	int (*attach)(struct iopass_domain *dom, struct iommu_group *group,
+		      struct device *dev);
+	void (*detach)(struct iopass_domain *dom, struct iommu_group *group,
+		       struct device *dev);
 	int (*map)(struct iopass_domain *dom, unsigned long iova,
 		   phys_addr_t paddr, size_t size, int prot);
 	size_t (*unmap)(struct iopass_domain *dom, unsigned long iova,
 			size_t size, struct iommu_iotlb_gather *gather);
 	void (*iotlb_sync)(struct iopass_domain *dom,
 			   struct iommu_iotlb_gather *gather);
+	void (*unpinning)(struct iopass_domain *dom, unsigned long iova,
+			  struct page **pages, unsigned long npages);
 };
 
 /**
@@ -90,16 +97,6 @@ struct iopass_domain {
 };
 
 /**
- * struct iopass_pin_ops - how an IOAS gives pages back
- * @unpin: unpin @npages; KUnit's mock checks first that no domain can still
- *	reach them
- */
-struct iopass_pin_ops {
-	void (*unpin)(struct iopass_ioas *ioas, struct page **pages,
-		      unsigned long npages);
-};
-
-/**
  * struct iopass_ioas - an address space
  * @kref: held by the context until IOPASS_IOAS_DESTROY, and by each IOMMU
  *	group attached to it
@@ -111,7 +108,6 @@ struct iopass_pin_ops {
  * @domains: &struct iopass_domain the attached groups are in
  * @resv: IOVA ranges the attached groups' IOMMUs reserve
  * @mm: the memory that may be mapped; its locked_vm pays for the pins
- * @pin_ops: how pages are unpinned
  */
 struct iopass_ioas {
 	struct kref kref;
@@ -123,7 +119,6 @@ struct iopass_ioas {
 	struct list_head domains;
 	struct list_head resv;
 	struct mm_struct *mm;
-	const struct iopass_pin_ops *pin_ops;
 };
 
 /**
@@ -132,18 +127,22 @@ struct iopass_ioas {
  *	its DMA ownership is given back, must not fail
  * @fill_info: fill the backend-specific fields of IOPASS_DEVICE_GET_INFO
  * @domain_alloc: allocate a paging domain the device's IOMMU can use
+ * @no_iommu_group: the device sits behind no IOMMU group: only the mock
+ *	backend, whose devices have no hardware, sets this
  */
 struct iopass_device_ops {
 	void (*quiesce)(struct iopass_device *idev);
 	void (*fill_info)(struct iopass_device *idev,
 			  struct iopass_device_info *info);
 	struct iopass_domain *(*domain_alloc)(struct device *dev);
+	bool no_iommu_group;
 };
 
 /**
  * struct iopass_group - an IOMMU group that holds iopass devices
  * @node: entry on the global group list
- * @iommu_group: the IOMMU core's group (a reference is held)
+ * @iommu_group: the IOMMU core's group (a reference is held); NULL for a
+ *	mock device, which is a group of its own
  * @users: iopass devices bound in this group
  * @empty: iopass's empty paging domain, the group's home while no device
  *	of it is attached to an address space
@@ -218,6 +217,7 @@ void iopass_group_leave(struct iopass_device *idev);
 int iopass_group_attach(struct iopass_device *idev, struct iopass_ioas *ioas);
 int iopass_group_detach(struct iopass_device *idev);
 void iopass_group_stats(struct iopass_device *idev, u64 *stats);
+int iopass_group_id(struct iopass_group *group);
 
 /* ctx.c */
 int iopass_ctx_init(void);
@@ -225,8 +225,7 @@ void iopass_ctx_exit(void);
 struct iopass_ioas *iopass_ctx_ioas_get(struct file *file, u32 id);
 
 /* ioas.c */
-struct iopass_ioas *iopass_ioas_alloc(struct mm_struct *mm,
-				      const struct iopass_pin_ops *pin_ops);
+struct iopass_ioas *iopass_ioas_alloc(struct mm_struct *mm);
 void iopass_ioas_put(struct iopass_ioas *ioas);
 int iopass_check_map_args(u64 user_va, u64 length, u64 iova, bool fixed,
 			  unsigned long align);
@@ -242,7 +241,7 @@ iopass_ioas_attach(struct iopass_ioas *ioas, struct iommu_group *group,
 		   struct iopass_domain *(*alloc)(struct device *dev),
 		   struct device *dev);
 void iopass_ioas_detach(struct iopass_ioas *ioas, struct iopass_domain *dom,
-			struct iommu_group *group);
+			struct iommu_group *group, struct device *dev);
 
 /* domain.c */
 struct iopass_domain *iopass_domain_alloc_iommu(struct device *dev);

@@ -63,7 +63,7 @@ static int iopass_pci_probe(struct pci_dev *pdev,
 	}
 	pci_set_drvdata(pdev, idev);
 	pci_info(pdev, "iopass: bound as %s, IOMMU group %d\n",
-		 dev_name(&idev->dev), iommu_group_id(idev->group->iommu_group));
+		 dev_name(&idev->dev), iopass_group_id(idev->group));
 	return 0;
 }
 

@@ -48,6 +48,8 @@ suite_selftests() {
 
 suite_kunit() {
 	insmod $IOPASS_KO || echo "rig: insmod iopass.ko failed"
+	insmod /iopass/iopass_mock.ko devices=0 ||
+		echo "rig: insmod iopass_mock.ko failed"
 	# The KTAP the suites print to the kernel log as the module loads.
 	dmesg -c >/dev/null
 	insmod /iopass/iopass_kunit.ko || echo "rig: insmod iopass_kunit.ko failed"
@@ -55,6 +57,7 @@ suite_kunit() {
 	dmesg
 	echo "rig: ktap end"
 	rmmod iopass_kunit
+	rmmod iopass_mock
 	rmmod iopass
 }
 
