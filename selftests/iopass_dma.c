@@ -8,6 +8,7 @@
  * this process's locked_vm against what they were before it.
  */
 #include <linux/capability.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 
@@ -410,6 +411,53 @@ TEST(memlock_limit_applies_without_cap_ipc_lock)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
+/*
+ * A process killed while it owns the device with live mappings gives
+ * everything back: pins, and the device (reopenable, back in iopass's empty
+ * domain).
+ */
+TEST(sigkill_with_live_mappings_releases_everything)
+{
+	long pins = pins_outstanding();
+	char bdf[32], ready;
+	int pipefd[2], status, fd;
+	pid_t pid;
+
+	ASSERT_EQ(0, pci_find(EDU_VENDOR, EDU_DEVICE, ALONE_IN_GROUP, 0, bdf,
+			      sizeof(bdf)));
+	ASSERT_EQ(0, pci_bind(bdf, "iopass-pci"));
+	ASSERT_EQ(0, pipe(pipefd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		void *buf = anon(64 * SZ_4K);
+		int dev = iopass_open(bdf), ctx = ctx_open();
+		__u64 iova = 0;
+		__u32 id;
+
+		if (dev < 0 || ctx < 0 || ioas_alloc(ctx, &id) ||
+		    device_attach(dev, ctx, id) ||
+		    ioas_map(ctx, id, buf, 64 * SZ_4K, &iova, MAP_RW))
+			_exit(1);
+		if (write(pipefd[1], "r", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(pipefd[1]);
+	ASSERT_EQ(1, read(pipefd[0], &ready, 1));
+	EXPECT_EQ(pins + 64, pins_outstanding());
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status));
+	EXPECT_EQ(pins, pins_outstanding());
+	fd = iopass_open(bdf);
+	EXPECT_LE(0, fd);
+	close(fd);
+	close(pipefd[0]);
+	pci_release(bdf);
 }
 
 /* A forked child cannot map into its parent's address spaces. */

@@ -14,8 +14,9 @@
  * every mapping of the request is unmapped from every domain, each domain's
  * IOTLB is flushed once for the whole request, and only then are pages
  * unpinned.  If an IOMMU reports unmapping a different length than asked,
- * the pages stay pinned for good: iopass cannot know what the device can
- * still reach, so it gives nothing back.
+ * iopass cannot know what the device can still reach: that mapping's pages
+ * stay pinned, on the IOAS's stuck list, until no domain is left (the IOAS
+ * is released), and the UNMAP fails with EIO.
  *
  * Invariant 2, nothing wider than asked: MAP passes the IOMMU exact,
  * physically contiguous runs (domain.c), and UNMAP must cover whole
@@ -48,7 +49,8 @@ MODULE_PARM_DESC(max_mappings,
  * @pages: the pinned pages, in IOVA order
  * @npages: how many
  * @prot: IOMMU_READ and/or IOMMU_WRITE
- * @next: links the mappings of one UNMAP while they await the flush
+ * @next: links the mappings of one UNMAP while they await the flush, and
+ *	the IOAS's stuck mappings
  */
 struct iopass_map {
 	struct interval_tree_node node;
@@ -169,9 +171,12 @@ static int iopass_unmap_chain(struct iopass_ioas *ioas, struct iopass_map *chain
 
 	for (map = chain; map; map = next) {
 		next = map->next;
-		if (map->prot >= 0)
+		if (map->prot >= 0) {
 			iopass_map_release(ioas, map);
-		/* else: leaked on purpose, pages and all (see above). */
+		} else {
+			map->next = ioas->stuck;
+			ioas->stuck = map;
+		}
 	}
 	return bad ? -EIO : 0;
 }
@@ -182,7 +187,10 @@ static void iopass_ioas_release(struct kref *kref)
 	struct interval_tree_node *node;
 	struct iopass_map *chain = NULL, *map;
 
-	/* Every device has detached: no domain is left to flush. */
+	/*
+	 * Every device has detached: no domain is left to flush, and no
+	 * device can reach even the stuck mappings' pages any more.
+	 */
 	WARN_ON(!list_empty(&ioas->domains));
 	mutex_lock(&ioas->lock);
 	while ((node = interval_tree_iter_first(&ioas->maps, 0, ULONG_MAX))) {
@@ -192,6 +200,10 @@ static void iopass_ioas_release(struct kref *kref)
 		chain = map;
 	}
 	iopass_unmap_chain(ioas, chain);
+	while ((map = ioas->stuck)) {
+		ioas->stuck = map->next;
+		iopass_map_release(ioas, map);
+	}
 	mutex_unlock(&ioas->lock);
 	mmdrop(ioas->mm);
 	mutex_destroy(&ioas->lock);

@@ -35,6 +35,7 @@
 struct iopass_device;
 struct iopass_domain;
 struct iopass_ioas;
+struct iopass_map;
 
 /**
  * struct iopass_domain_ops - every IOMMU operation iopass performs
@@ -104,7 +105,9 @@ struct iopass_domain {
  * @lock: protects every field below
  * @maps: interval tree of &struct iopass_map, by IOVA
  * @nr_maps: how many mappings
- * @pinned: pages pinned for them
+ * @pinned: pages pinned for them (stuck ones included)
+ * @stuck: mappings an IOMMU did not unmap exactly: kept pinned until
+ *	release, chained through &struct iopass_map.next
  * @domains: &struct iopass_domain the attached groups are in
  * @resv: IOVA ranges the attached groups' IOMMUs reserve
  * @mm: the memory that may be mapped; its locked_vm pays for the pins
@@ -116,6 +119,7 @@ struct iopass_ioas {
 	struct rb_root_cached maps;
 	unsigned long nr_maps;
 	unsigned long pinned;
+	struct iopass_map *stuck;
 	struct list_head domains;
 	struct list_head resv;
 	struct mm_struct *mm;

@@ -8,6 +8,9 @@
 #   build-6.1 build-6.12 build-debug    W=1, warnings fail
 #   kunit                    KUnit on the debug kernel, via kunit.py parse
 #   selftests-6.1 selftests-6.12 selftests-debug
+#   variants-6.1 variants-6.12 variants-debug   (machine_variants, booted
+#                            with identity default domains, with the IOMMU
+#                            off, and without interrupt remapping)
 # A VM run also fails on a guest kernel log report no test expected.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -15,7 +18,8 @@ rig="$top/tools/testing/vm"
 cd "$top"
 steps=("$@")
 [ ${#steps[@]} -gt 0 ] || steps=(lint build-6.1 build-6.12 build-debug kunit
-				 selftests-6.1 selftests-6.12 selftests-debug)
+				 selftests-6.1 selftests-6.12 selftests-debug
+				 variants-6.1 variants-6.12 variants-debug)
 total_pass=0 total_fail=0
 summary=()
 
@@ -41,12 +45,19 @@ single() {
 	fi
 }
 
-# vm KVER SUITE: boot KVER, run SUITE, count its test cases.
+# vm KVER SUITE [VARIANT]: boot KVER, run SUITE, count its test cases.
 vm() {
-	local kver=$1 suite=$2 name="$2-$1" out="$top/build/vm-$2-$1"
+	local kver=$1 suite=$2 variant=${3:-default}
+	local name="$2-$1" out="$top/build/vm-$2-$1"
+
+	if [ "$variant" != default ]; then
+		name="$variant-$kver"
+		out="$top/build/vm-$variant-$kver"
+	fi
 	local t0=$SECONDS line
 	mkdir -p "$out"
-	if ! "$rig/run.sh" "$kver" "$suite" "$out" >"$out/run.log" 2>&1; then
+	if ! RIG_VARIANT=$variant "$rig/run.sh" "$kver" "$suite" "$out" \
+			>"$out/run.log" 2>&1; then
 		sed 's/^/     | /' "$out/run.log" | tail -n 40
 		echo "FAIL $name: the VM could not be prepared (log: $out/run.log)"
 		record "$name" 0 1
@@ -72,6 +83,11 @@ for step in "${steps[@]}"; do
 	build-*) single "$step" "$top/tools/testing/build.sh" "${step#build-}" ;;
 	kunit) vm debug kunit ;;
 	selftests-*) vm "${step#selftests-}" selftests ;;
+	variants-*)
+		for v in pt noiommu nointremap; do
+			vm "${step#variants-}" variant "$v"
+		done
+		;;
 	*) echo "check: unknown step '$step'" >&2; record "$step" 0 1 ;;
 	esac
 done

@@ -30,7 +30,8 @@ static void ioas_fixture_cleanup(void *data)
 
 	if (f->dom)
 		iopass_ioas_detach(f->ioas, f->dom, NULL, NULL);
-	iopass_ioas_put(f->ioas);
+	if (f->ioas)
+		iopass_ioas_put(f->ioas);
 	if (f->hw)
 		iopass_mock_hw_destroy(f->hw);
 }
@@ -150,6 +151,60 @@ static void ioas_broken_flush_is_caught_test(struct kunit *test)
 						   false, &unmapped));
 	/* Each page was unpinned while a stale IOTLB entry could reach it. */
 	KUNIT_EXPECT_EQ(test, f->mock->violations, 4);
+}
+
+struct misreport_case {
+	const char *name;
+	long extra;
+};
+
+static const struct misreport_case misreport_cases[] = {
+	{ "IOMMU reports more than asked", PAGE_SIZE },
+	{ "IOMMU reports less than asked", -(long)PAGE_SIZE },
+};
+
+static void misreport_case_desc(const struct misreport_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(misreport, misreport_cases, misreport_case_desc);
+
+/*
+ * An IOMMU that unmaps a different length than asked: EIO, and the pages
+ * stay pinned until no domain is left, never silently given back.
+ */
+static void ioas_unmap_length_mismatch_keeps_pages_test(struct kunit *test)
+{
+	const struct misreport_case *c = test->param_value;
+	struct ioas_fixture *f = ioas_fixture(test, 4);
+	unsigned long locked = current->mm->locked_vm;
+	u64 unmapped;
+
+	KUNIT_ASSERT_EQ(test, 0, map_fixed(f, 0, 2, SZ_1M));
+	KUNIT_ASSERT_EQ(test, 0, map_fixed(f, 2, 2, SZ_2M));
+	f->mock->unmap_misreport = c->extra;
+	KUNIT_EXPECT_EQ(test, -EIO,
+			iopass_ioas_unmap(f->ioas, SZ_1M, 2 * PAGE_SIZE, false,
+					  &unmapped));
+	f->mock->unmap_misreport = 0;
+	KUNIT_EXPECT_EQ(test, f->ioas->nr_maps, 1);
+	KUNIT_EXPECT_EQ(test, f->ioas->pinned, 4);
+	KUNIT_EXPECT_EQ(test, current->mm->locked_vm, locked + 4);
+	KUNIT_EXPECT_NOT_NULL(test, f->ioas->stuck);
+	/* The other mapping unmaps normally. */
+	KUNIT_EXPECT_EQ(test, 0,
+			iopass_ioas_unmap(f->ioas, SZ_2M, 2 * PAGE_SIZE, false,
+					  &unmapped));
+	KUNIT_EXPECT_EQ(test, f->ioas->pinned, 2);
+	KUNIT_EXPECT_EQ(test, f->mock->violations, 0);
+	/* Once no domain is left, releasing returns the stuck pages too. */
+	iopass_ioas_detach(f->ioas, f->dom, NULL, NULL);
+	f->dom = NULL;
+	KUNIT_EXPECT_EQ(test, current->mm->locked_vm, locked + 2);
+	iopass_ioas_put(f->ioas);
+	f->ioas = NULL;
+	KUNIT_EXPECT_EQ(test, current->mm->locked_vm, locked);
 }
 
 /* A second kind of IOMMU gets its own domain, filled from the tree. */
@@ -414,6 +469,8 @@ static struct kunit_case iopass_ioas_cases[] = {
 	KUNIT_CASE(ioas_unmap_must_cover_whole_mappings_test),
 	KUNIT_CASE(ioas_one_flush_per_unmap_test),
 	KUNIT_CASE(ioas_broken_flush_is_caught_test),
+	KUNIT_CASE_PARAM(ioas_unmap_length_mismatch_keeps_pages_test,
+			 misreport_gen_params),
 	KUNIT_CASE(ioas_new_domain_is_filled_test),
 	KUNIT_CASE(ioas_failed_fill_unwinds_test),
 	KUNIT_CASE(ioas_failed_map_unwinds_test),

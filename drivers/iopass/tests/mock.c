@@ -171,6 +171,7 @@ static size_t mock_unmap(struct iopass_domain *dom, unsigned long iova,
 			 xa_mk_value(mock->gen), GFP_KERNEL);
 		done += PAGE_SIZE;
 	}
+	done += mock->unmap_misreport;
 	mutex_unlock(&mock_lock);
 	iommu_iotlb_gather_add_range(gather, iova, size);
 	return done;

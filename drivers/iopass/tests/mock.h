@@ -27,6 +27,8 @@
  * @expect_violations: tests only: count violations instead of failing
  * @fail_map_after: tests only: map calls that succeed before the next one
  *	fails with -ENOMEM (-1: none fail)
+ * @unmap_misreport: tests only: added to the length unmap reports, as an
+ *	IOMMU that unmapped more (or less) than asked would
  * @violations: pages unpinned while still reachable
  * @bad_unmaps: unmap calls that cut a map call
  * @pages_by_size: page-table entries made, by log2 of their size
@@ -42,6 +44,7 @@ struct iopass_mock_domain {
 	bool broken_flush;
 	bool expect_violations;
 	long fail_map_after;
+	long unmap_misreport;
 	unsigned long violations;
 	unsigned long bad_unmaps;
 	unsigned long pages_by_size[BITS_PER_LONG];

@@ -61,6 +61,13 @@ suite_kunit() {
 	rmmod iopass
 }
 
+# The refusal tests for the machine variant this boot is (run.sh).
+suite_variant() {
+	insmod $IOPASS_KO || echo "rig: insmod iopass.ko failed"
+	run "variant_$rig_variant" "/iopass/variants/variant_$rig_variant"
+	rmmod iopass
+}
+
 suite_demo() {
 	/iopass/demo.sh
 	echo "rig: prog demo rc=$?"

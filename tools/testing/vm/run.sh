@@ -8,6 +8,13 @@
 # driver that uses the kernel's DMA API: the group mate that makes a group
 # not viable.
 # Leaves OUTDIR/console.log (kernel log) and OUTDIR/results.log (ttyS1).
+#
+# RIG_VARIANT changes the machine for the refusal tests
+# (selftests/machine_variants.c, run as variants/variant_<name>):
+#   default     VT-d with interrupt remapping, translated default domains
+#   pt          the same, with identity default domains (iommu=pt)
+#   noiommu     the IOMMU off in the kernel (intel_iommu=off)
+#   nointremap  VT-d without interrupt remapping
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 kver=$1 suites=$2 outdir=$3
@@ -22,7 +29,9 @@ cp /bin/busybox "$root/bin/busybox"
 cp "$RIG_DIR/guest-init.sh" "$root/init"
 cp "$RIG_DIR/demo-guest.sh" "$root/iopass/demo.sh"
 cp "$TOP_DIR/build/$kver/src/drivers/iopass/"*.ko "$root/iopass/"
-cp "$TOP_DIR/selftests/build/"* "$root/iopass/selftests/"
+mkdir -p "$root/iopass/variants"
+cp "$TOP_DIR/selftests/build/"iopass_* "$root/iopass/selftests/"
+cp "$TOP_DIR/selftests/build/"variant_* "$root/iopass/variants/"
 if [ -n "$MODDIR" ]; then
 	for m in drivers/pci/pci-stub drivers/net/ethernet/intel/e1000/e1000; do
 		f=$(ls "$MODDIR/kernel/$m".ko* | head -n1)
@@ -37,13 +46,24 @@ fi
 nvme="$outdir/nvme.img"
 [ -e "$nvme" ] || truncate -s 16M "$nvme"
 
+variant=${RIG_VARIANT:-default}
+iommu_dev="intel-iommu,intremap=on,caching-mode=on"
+iommu_args="intel_iommu=on iommu=nopt"
+case "$variant" in
+default) ;;
+pt) iommu_args="intel_iommu=on iommu=pt" ;;
+noiommu) iommu_args="intel_iommu=off" ;;
+nointremap) iommu_dev="intel-iommu,intremap=off,caching-mode=on" ;;
+*) die "unknown RIG_VARIANT '$variant'" ;;
+esac
+
 timeout_s=${RIG_TIMEOUT:-600}
 rm -f "$outdir/console.log" "$outdir/results.log"
 timeout --foreground "$timeout_s" qemu-system-x86_64 \
 	-accel tcg -cpu max -m 2G -smp 2 -no-reboot -net none \
 	-display none -monitor none \
 	-M q35,kernel-irqchip=split \
-	-device intel-iommu,intremap=on,caching-mode=on \
+	-device "$iommu_dev" \
 	-device edu \
 	-device pcie-pci-bridge,id=br0 \
 	-device edu,bus=br0,addr=1 \
@@ -51,7 +71,7 @@ timeout --foreground "$timeout_s" qemu-system-x86_64 \
 	-drive file="$nvme",if=none,id=nvm,format=raw \
 	-device nvme,drive=nvm,serial=iopass0 \
 	-kernel "$IMAGE" -initrd "$outdir/initramfs.cpio.gz" \
-	-append "console=ttyS0 ignore_loglevel intel_iommu=on iommu=nopt panic=-1 panic_on_warn=1 rig_suites=$suites" \
+	-append "console=ttyS0 ignore_loglevel $iommu_args panic=-1 panic_on_warn=1 rig_suites=$suites rig_variant=$variant" \
 	-serial file:"$outdir/console.log" \
 	-serial file:"$outdir/results.log" \
 	|| echo "rig: qemu exited with $? (timeout ${timeout_s}s?)" >>"$outdir/results.log"
