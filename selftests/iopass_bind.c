@@ -348,6 +348,37 @@ TEST_F(group, both_functions_share_the_group)
 	close(fb);
 }
 
+/* The IOMMU cannot tell a group's devices apart: one address space for all. */
+TEST_F(group, devices_of_a_group_share_one_address_space)
+{
+	int fa, fb, ctx;
+	__u32 a, b;
+
+	ASSERT_EQ(0, pci_bind(self->bdf, "iopass-pci"));
+	ASSERT_EQ(0, pci_bind(self->mate, "iopass-pci"));
+	fa = iopass_open(self->bdf);
+	fb = iopass_open(self->mate);
+	ctx = ctx_open();
+	ASSERT_LE(0, fa);
+	ASSERT_LE(0, fb);
+	ASSERT_LE(0, ctx);
+	ASSERT_EQ(0, ioas_alloc(ctx, &a));
+	ASSERT_EQ(0, ioas_alloc(ctx, &b));
+	ASSERT_EQ(0, device_attach(fa, ctx, a));
+	EXPECT_EQ(-EBUSY, device_attach(fb, ctx, b));
+	EXPECT_EQ(0, device_attach(fb, ctx, a));
+	/* The group stays in A's domain until its last device detaches. */
+	EXPECT_EQ(0, device_detach(fa));
+	EXPECT_EQ(-EBUSY, device_attach(fa, ctx, b));
+	EXPECT_EQ(-EBUSY, ioas_destroy(ctx, a));
+	EXPECT_EQ(0, device_detach(fb));
+	EXPECT_EQ(0, device_attach(fa, ctx, b));
+	EXPECT_EQ(0, ioas_destroy(ctx, a));
+	close(fa);
+	close(fb);
+	close(ctx);
+}
+
 TEST(rmmod_waits_for_fds_then_releases_everything)
 {
 	char bdf[32], drv[64];
