@@ -6,8 +6,6 @@
  * flush covering it: a WARN, fatal in the rig).  Their counters are in
  * /sys/devices/iopass_mock/.
  */
-#include <dirent.h>
-
 #include "iopass_util.h"
 #include "kselftest_harness.h"
 
@@ -26,23 +24,9 @@ static long mock_counter(const char *name)
 static int mock_open(int n)
 {
 	char path[PATH_MAX];
-	struct dirent *de;
-	DIR *dir;
-	int fd = -ENOENT;
 
 	snprintf(path, sizeof(path), MOCK_SYSFS "/hw%d", n);
-	dir = opendir(path);
-	if (!dir)
-		return -errno;
-	while ((de = readdir(dir)))
-		if (!strncmp(de->d_name, "iopass", 6)) {
-			snprintf(path, sizeof(path), "/dev/%s", de->d_name);
-			fd = open(path, O_RDWR | O_CLOEXEC);
-			fd = fd < 0 ? -errno : fd;
-			break;
-		}
-	closedir(dir);
-	return fd;
+	return iopass_open_child(path);
 }
 
 static int mock_load(void)

@@ -209,16 +209,14 @@ static inline int pci_release(const char *bdf)
 	return ret;
 }
 
-/* The iopass device ("iopassN") whose parent is @bdf; -ENOENT if none. */
-static inline int iopass_dev_of(const char *bdf, char *name, size_t len)
+/* The iopass device ("iopassN") that is a child of sysfs @dir; -ENOENT. */
+static inline int iopass_child_of(const char *dir_path, char *name, size_t len)
 {
-	char path[PATH_MAX];
 	struct dirent *de;
 	DIR *dir;
 	int ret = -ENOENT;
 
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s", bdf);
-	dir = opendir(path);
+	dir = opendir(dir_path);
 	if (!dir)
 		return -errno;
 	while ((de = readdir(dir)))
@@ -232,17 +230,35 @@ static inline int iopass_dev_of(const char *bdf, char *name, size_t len)
 	return ret;
 }
 
-/* Open /dev/<name> of the iopass device bound to @bdf; fd or -errno. */
-static inline int iopass_open(const char *bdf)
+/* Open /dev/<name> of the iopass device under sysfs @dir; fd or -errno. */
+static inline int iopass_open_child(const char *dir_path)
 {
 	char name[64], path[PATH_MAX];
 	int fd;
 
-	if (iopass_dev_of(bdf, name, sizeof(name)))
+	if (iopass_child_of(dir_path, name, sizeof(name)))
 		return -ENOENT;
 	snprintf(path, sizeof(path), "/dev/%s", name);
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
+}
+
+/* The iopass device ("iopassN") whose parent is @bdf; -ENOENT if none. */
+static inline int iopass_dev_of(const char *bdf, char *name, size_t len)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s", bdf);
+	return iopass_child_of(path, name, len);
+}
+
+/* Open the iopass device bound to @bdf; fd or -errno. */
+static inline int iopass_open(const char *bdf)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s", bdf);
+	return iopass_open_child(path);
 }
 
 /* Module load and unload through the syscalls, to see their errno. */

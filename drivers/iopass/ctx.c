@@ -47,6 +47,13 @@ static struct iopass_ioas *iopass_ctx_lookup(struct iopass_ctx *ctx, u32 id)
 	return ioas ?: ERR_PTR(-ENOENT);
 }
 
+/* The IOAS a command names, once its reserved field is checked. */
+static struct iopass_ioas *iopass_ctx_cmd_ioas(struct iopass_ctx *ctx, u32 id,
+					       u32 reserved)
+{
+	return reserved ? ERR_PTR(-EINVAL) : iopass_ctx_lookup(ctx, id);
+}
+
 /**
  * iopass_ctx_ioas_get() - the address space @id of the context @file
  * @file: what should be an open /dev/iopass
@@ -91,9 +98,7 @@ static int iopass_ctx_ioas_destroy(void *priv, void *arg)
 	struct iopass_ioas *ioas;
 	int ret = 0;
 
-	if (cmd->__reserved)
-		return -EINVAL;
-	ioas = iopass_ctx_lookup(ctx, cmd->ioas_id);
+	ioas = iopass_ctx_cmd_ioas(ctx, cmd->ioas_id, cmd->__reserved);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
 	mutex_lock(&ioas->lock);
@@ -144,9 +149,7 @@ static int iopass_ctx_map(void *priv, void *arg)
 	struct iopass_ioas *ioas;
 	int ret;
 
-	if (cmd->__reserved)
-		return -EINVAL;
-	ioas = iopass_ctx_lookup(priv, cmd->ioas_id);
+	ioas = iopass_ctx_cmd_ioas(priv, cmd->ioas_id, cmd->__reserved);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
 	ret = iopass_ioas_map(ioas, cmd->user_va, cmd->length, &cmd->iova,
@@ -162,9 +165,7 @@ static int iopass_ctx_unmap(void *priv, void *arg)
 	u64 unmapped;
 	int ret;
 
-	if (cmd->__reserved)
-		return -EINVAL;
-	ioas = iopass_ctx_lookup(priv, cmd->ioas_id);
+	ioas = iopass_ctx_cmd_ioas(priv, cmd->ioas_id, cmd->__reserved);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
 	ret = iopass_ioas_unmap(ioas, cmd->iova, cmd->length,
