@@ -52,7 +52,7 @@ FIXTURE_SETUP(edu)
 	ASSERT_LE(0, self->ctx);
 	ASSERT_EQ(0, ioas_alloc(self->ctx, &self->ioas));
 	ASSERT_EQ(0, device_attach(self->dev, self->ctx, self->ioas));
-	self->bar = edu_map_bar(self->bdf);
+	self->bar = dev_edu_bar(self->dev);
 	ASSERT_NE(NULL, self->bar);
 	ASSERT_EQ(0x010000ed, mmio_read32(self->bar, EDU_ID));
 }

@@ -184,7 +184,7 @@ TEST_F(mock, size_and_flag_rules_of_every_ioctl)
 	const struct ioctl_case cases[] = {
 		{ "DEVICE_GET_INFO", IOPASS_DEVICE_GET_INFO, false,
 		  sizeof(struct iopass_device_info),
-		  sizeof(struct iopass_device_info), 1 },
+		  offsetof(struct iopass_device_info, __reserved) + 2, 1 },
 		{ "DEVICE_ATTACH", IOPASS_DEVICE_ATTACH, false,
 		  sizeof(struct iopass_device_attach),
 		  sizeof(struct iopass_device_attach), 1 },

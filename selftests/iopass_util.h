@@ -458,26 +458,43 @@ static inline int pci_config_rw16(const char *bdf, off_t off,
 	return n == 2 ? 0 : -EIO;
 }
 
-/* Enable memory decode and bus mastering; map BAR0.  NULL on failure. */
-static inline void *edu_map_bar(const char *bdf)
+/* Config space through the device fd. */
+static inline int dev_cfg_rw(int dev, off_t off, void *val, size_t len,
+			     bool write)
 {
-	char path[PATH_MAX];
-	unsigned short cmd;
-	void *bar;
-	int fd;
+	off_t pos = IOPASS_REGION_OFFSET(IOPASS_REGION_CONFIG) + off;
+	ssize_t n = write ? pwrite(dev, val, len, pos) : pread(dev, val, len, pos);
 
-	if (pci_config_rw16(bdf, 0x04, &cmd, false))
+	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EIO;
+}
+
+/* Turn @bits of the command register on (or off). */
+static inline int dev_command(int dev, unsigned short bits, bool on)
+{
+	unsigned short cmd;
+	int ret = dev_cfg_rw(dev, 0x04, &cmd, 2, false);
+
+	if (ret)
+		return ret;
+	cmd = on ? cmd | bits : cmd & ~bits;
+	return dev_cfg_rw(dev, 0x04, &cmd, 2, true);
+}
+
+/* Map @len bytes of BAR @bar through the device fd; NULL on failure. */
+static inline void *dev_map_bar(int dev, int bar, size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, dev,
+		       IOPASS_REGION_OFFSET(bar));
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* An attached edu's BAR0, with memory decode and bus mastering on. */
+static inline void *dev_edu_bar(int dev)
+{
+	if (dev_command(dev, 0x6, true))
 		return NULL;
-	cmd |= 0x6;	/* PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER */
-	if (pci_config_rw16(bdf, 0x04, &cmd, true))
-		return NULL;
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s/resource0", bdf);
-	fd = open(path, O_RDWR | O_SYNC | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	bar = mmap(NULL, EDU_BAR_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
-	return bar == MAP_FAILED ? NULL : bar;
+	return dev_map_bar(dev, 0, EDU_BAR_SIZE);
 }
 
 /* Run one edu DMA and wait for it; 0, or -ETIMEDOUT. */

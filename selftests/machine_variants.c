@@ -69,16 +69,6 @@ TEST(pt_identity_default_domain_is_replaced)
 	EXPECT_STREQ("paging", type);
 
 	/* DMA to what is not mapped faults: identity is not left on. */
-	bar = edu_map_bar(bdf);
-	ASSERT_NE(NULL, bar);
-	klog_mark("iopass-rig: expect dmar\n");
-	ASSERT_EQ(0, edu_dma(bar, 0x200000, EDU_BUFFER, 64, false));
-	snprintf(want, sizeof(want), "Request device [%s] fault addr 0x200000",
-		 bdf + 5);
-	EXPECT_TRUE(klog_wait(want, 5000));
-	klog_mark("iopass-rig: expect-end\n");
-
-	/* And what is mapped is reached through the IOMMU. */
 	buf = mmap(NULL, SZ_4K, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, buf);
@@ -89,12 +79,21 @@ TEST(pt_identity_default_domain_is_replaced)
 	ASSERT_LE(0, ctx);
 	ASSERT_EQ(0, ioas_alloc(ctx, &ioas));
 	ASSERT_EQ(0, device_attach(dev, ctx, ioas));
+	bar = dev_edu_bar(dev);
+	ASSERT_NE(NULL, bar);
+	klog_mark("iopass-rig: expect dmar\n");
+	ASSERT_EQ(0, edu_dma(bar, 0x200000, EDU_BUFFER, 64, false));
+	snprintf(want, sizeof(want), "Request device [%s] fault addr 0x200000",
+		 bdf + 5);
+	EXPECT_TRUE(klog_wait(want, 5000));
+	klog_mark("iopass-rig: expect-end\n");
+
+	/* And what is mapped is reached through the IOMMU. */
 	ASSERT_EQ(0, ioas_map_fixed(ctx, ioas, buf, SZ_4K, iova, MAP_RW));
-	mmio_write64(bar, EDU_BUFFER, 0);
 	ASSERT_EQ(0, edu_dma(bar, EDU_BUFFER, iova, 64, true));
+	munmap(bar, EDU_BAR_SIZE);
 	close(dev);
 	close(ctx);
-	munmap(bar, EDU_BAR_SIZE);
 
 	/* Unbound, the group goes back to its identity default domain. */
 	ASSERT_EQ(0, pci_release(bdf));

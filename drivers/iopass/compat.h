@@ -8,6 +8,8 @@
 #define __IOPASS_COMPAT_H
 
 #include <linux/err.h>
+#include <linux/eventfd.h>
+#include <linux/mm.h>
 #include <linux/iommu.h>
 #include <linux/irqdomain.h>
 
@@ -95,6 +97,27 @@ static inline bool iopass_compat_msi_isolated(struct device *dev,
 #else
 	return irq_domain_check_msi_remap() ||
 	       device_iommu_capable(dev, IOMMU_CAP_INTR_REMAP);
+#endif
+}
+
+/* Add one to an eventfd's counter and wake its readers. */
+static inline void iopass_compat_eventfd_signal(struct eventfd_ctx *ctx)
+{
+#ifdef IOPASS_HAVE_EVENTFD_SIGNAL_NO_COUNT
+	eventfd_signal(ctx);
+#else
+	eventfd_signal(ctx, 1);
+#endif
+}
+
+/* Set flags on a VMA being set up by mmap. */
+static inline void iopass_compat_vm_flags_set(struct vm_area_struct *vma,
+					      unsigned long flags)
+{
+#ifdef IOPASS_HAVE_VM_FLAGS_SET
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
 #endif
 }
 

@@ -82,3 +82,23 @@ bool f(struct iommu_group *g)
 {
 	return iommu_group_has_isolated_msi(g);
 }'
+
+# eventfd_signal() without a count: it always adds one.  3652117f8548
+# ("eventfd: simplify eventfd_signal()", v6.8).
+probe EVENTFD_SIGNAL_NO_COUNT '
+#include <linux/eventfd.h>
+void f(struct eventfd_ctx *c);
+void f(struct eventfd_ctx *c)
+{
+	eventfd_signal(c);
+}'
+
+# vm_flags_set(): VMA flags change only through wrappers.  bc292ab00f6c
+# ("mm: introduce vma->vm_flags wrapper functions", v6.3).
+probe VM_FLAGS_SET '
+#include <linux/mm.h>
+void f(struct vm_area_struct *v);
+void f(struct vm_area_struct *v)
+{
+	vm_flags_set(v, VM_IO);
+}'

@@ -12,8 +12,11 @@
  *
  * An open fd can outlive the binding: the char device keeps the struct
  * alive, and @live, under @lock, says whether the binding still stands.
- * Unregistering takes @lock for writing, so it waits for running ioctls,
- * and every later one fails with ENODEV instead of touching a released
+ * Unregistering first asks the owner to give the device back (the request
+ * eventfd) and waits a bounded time for the fd to be released; then it
+ * takes @lock for writing, so it waits for running operations, revokes
+ * what the fd had (interrupts, BAR mappings) and marks the device dead:
+ * every later operation fails with ENODEV instead of touching a released
  * device.
  */
 #include <kunit/visibility.h>
@@ -24,6 +27,11 @@
 #include <linux/slab.h>
 
 #include "iopass.h"
+
+static unsigned int release_timeout_ms = 2000;
+module_param(release_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(release_timeout_ms,
+		 "How long unbinding waits for the owner to close the device before revoking it (default 2000)");
 
 static const char *const iopass_domain_type_names[] = {
 	[IOPASS_DOMAIN_NONE] = "none",
@@ -130,6 +138,21 @@ static const struct iopass_ioctl_op iopass_device_ioctls[] = {
 			struct iopass_device_detach, flags, 0),
 };
 
+/**
+ * iopass_device_check_attached() - may the owner drive @idev?
+ * @idev: a live device
+ *
+ * Driving a device (its registers, interrupts, reset) needs it attached:
+ * otherwise its group could be in another owner's address space.
+ *
+ * Return: 0 or -EPERM.
+ */
+int iopass_device_check_attached(struct iopass_device *idev)
+{
+	return READ_ONCE(idev->ioas) ? 0 : -EPERM;
+}
+EXPORT_SYMBOL_NS_GPL(iopass_device_check_attached, IOPASS);
+
 static long iopass_device_ioctl(struct file *filp, unsigned int cmd,
 				unsigned long arg)
 {
@@ -137,12 +160,67 @@ static long iopass_device_ioctl(struct file *filp, unsigned int cmd,
 	long ret = -ENODEV;
 
 	down_read(&idev->lock);
-	if (idev->live)
+	if (idev->live) {
 		ret = iopass_ioctl_dispatch(iopass_device_ioctls,
 					    ARRAY_SIZE(iopass_device_ioctls),
 					    idev, cmd, (void __user *)arg);
+		if (ret == -ENOTTY && idev->ops->n_ioctls)
+			ret = iopass_ioctl_dispatch(idev->ops->ioctls,
+						    idev->ops->n_ioctls, idev,
+						    cmd, (void __user *)arg);
+	}
 	up_read(&idev->lock);
 	return ret;
+}
+
+static ssize_t iopass_device_rw(struct file *filp, char __user *buf,
+				size_t count, loff_t *ppos, bool write)
+{
+	struct iopass_device *idev = filp->private_data;
+	ssize_t ret = -ENODEV;
+
+	if (!idev->ops->rw)
+		return -EINVAL;
+	down_read(&idev->lock);
+	if (idev->live) {
+		ret = iopass_device_check_attached(idev);
+		if (!ret)
+			ret = idev->ops->rw(idev, buf, count, *ppos, write);
+	}
+	up_read(&idev->lock);
+	if (ret > 0)
+		*ppos += ret;
+	return ret;
+}
+
+static ssize_t iopass_device_read(struct file *filp, char __user *buf,
+				  size_t count, loff_t *ppos)
+{
+	return iopass_device_rw(filp, buf, count, ppos, false);
+}
+
+static ssize_t iopass_device_write(struct file *filp, const char __user *buf,
+				   size_t count, loff_t *ppos)
+{
+	return iopass_device_rw(filp, (char __user *)buf, count, ppos, true);
+}
+
+/*
+ * mmap runs with mmap_lock held, and @lock's holders touch user memory:
+ * no @lock here.  A mapping made while the device is being revoked is
+ * harmless: the backend refuses to fault it in once revoked.
+ */
+static int iopass_device_mmap(struct file *filp, struct vm_area_struct *vma)
+{
+	struct iopass_device *idev = filp->private_data;
+	int ret;
+
+	if (!idev->ops->mmap)
+		return -EINVAL;
+	if (!READ_ONCE(idev->live))
+		return -ENODEV;
+	ret = iopass_device_check_attached(idev);
+	return ret ? ret : idev->ops->mmap(idev, vma);
 }
 
 static int iopass_device_open(struct inode *inode, struct file *filp)
@@ -150,10 +228,22 @@ static int iopass_device_open(struct inode *inode, struct file *filp)
 	struct iopass_device *idev = container_of(inode->i_cdev,
 						  struct iopass_device, cdev);
 
+	int ret = 0;
+
 	if (atomic_cmpxchg(&idev->opened, 0, 1))
 		return -EBUSY;
+	down_read(&idev->lock);
+	if (!idev->live)
+		ret = -ENODEV;
+	else if (idev->ops->open)
+		ret = idev->ops->open(idev);
+	up_read(&idev->lock);
+	if (ret) {
+		atomic_set(&idev->opened, 0);
+		return ret;
+	}
 	filp->private_data = idev;
-	return nonseekable_open(inode, filp);
+	return 0;
 }
 
 static int iopass_device_fd_release(struct inode *inode, struct file *filp)
@@ -161,10 +251,15 @@ static int iopass_device_fd_release(struct inode *inode, struct file *filp)
 	struct iopass_device *idev = filp->private_data;
 
 	down_read(&idev->lock);
-	if (idev->live)
+	if (idev->live) {
+		if (idev->ops->close)
+			idev->ops->close(idev);
 		iopass_group_detach(idev);
-	up_read(&idev->lock);
+	}
+	/* Under the lock: an unbind must not also close what was closed. */
 	atomic_set(&idev->opened, 0);
+	up_read(&idev->lock);
+	wake_up(&idev->released);
 	return 0;
 }
 
@@ -172,6 +267,10 @@ static const struct file_operations iopass_device_fops = {
 	.owner = THIS_MODULE,
 	.open = iopass_device_open,
 	.release = iopass_device_fd_release,
+	.read = iopass_device_read,
+	.write = iopass_device_write,
+	.mmap = iopass_device_mmap,
+	.llseek = default_llseek,
 	.unlocked_ioctl = iopass_device_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 };
@@ -189,22 +288,27 @@ static void iopass_device_release(struct device *dev)
  * iopass_device_alloc() - allocate an iopass device for @parent
  * @parent: the real device, bound to the backend's driver
  * @ops: the backend's callbacks
+ * @priv_size: bytes of backend state to allocate with it (&iopass_device.priv)
  *
  * Return: the device, to be registered or dropped with iopass_device_put(),
  * or an ERR_PTR.
  */
 struct iopass_device *iopass_device_alloc(struct device *parent,
-					  const struct iopass_device_ops *ops)
+					  const struct iopass_device_ops *ops,
+					  size_t priv_size)
 {
 	struct iopass_device *idev;
 	int ret;
 
-	idev = kzalloc(sizeof(*idev), GFP_KERNEL);
+	idev = kzalloc(sizeof(*idev) + priv_size, GFP_KERNEL);
 	if (!idev)
 		return ERR_PTR(-ENOMEM);
+	if (priv_size)
+		idev->priv = idev + 1;
 	idev->id = -1;
 	idev->ops = ops;
 	init_rwsem(&idev->lock);
+	init_waitqueue_head(&idev->released);
 	device_initialize(&idev->dev);
 	idev->dev.bus = &iopass_bus_type;
 	idev->dev.parent = parent;
@@ -272,7 +376,15 @@ void iopass_device_unregister(struct iopass_device *idev)
 {
 	cdev_device_del(&idev->cdev, &idev->dev);
 
+	if (atomic_read(&idev->opened) && idev->ops->request) {
+		idev->ops->request(idev);
+		wait_event_timeout(idev->released, !atomic_read(&idev->opened),
+				   msecs_to_jiffies(release_timeout_ms));
+	}
+
 	down_write(&idev->lock);
+	if (atomic_read(&idev->opened) && idev->ops->close)
+		idev->ops->close(idev);	/* revoke what the open fd has */
 	idev->live = false;
 	idev->ops->quiesce(idev);
 	iopass_group_detach(idev);

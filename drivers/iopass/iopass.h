@@ -26,8 +26,10 @@
 #include <linux/iommu.h>
 #include <linux/kref.h>
 #include <linux/mutex.h>
+#include <linux/pci.h>
 #include <linux/rbtree.h>
 #include <linux/rwsem.h>
+#include <linux/wait.h>
 #include <uapi/linux/iopass.h>
 
 #include "compat.h"
@@ -36,6 +38,7 @@ struct iopass_device;
 struct iopass_domain;
 struct iopass_ioas;
 struct iopass_map;
+struct eventfd_ctx;
 
 /**
  * struct iopass_domain_ops - every IOMMU operation iopass performs
@@ -125,12 +128,25 @@ struct iopass_ioas {
 	struct mm_struct *mm;
 };
 
+struct iopass_ioctl_op;
+
 /**
  * struct iopass_device_ops - what a backend provides for its devices
  * @quiesce: stop the device from issuing DMA and interrupts; called before
  *	its DMA ownership is given back, must not fail
  * @fill_info: fill the backend-specific fields of IOPASS_DEVICE_GET_INFO
  * @domain_alloc: allocate a paging domain the device's IOMMU can use
+ * @open: optional: the device fd was opened; get the device ready
+ * @close: optional: the device fd was released, or the device is being
+ *	revoked while it is open; undo @open (interrupts off, mappings zapped,
+ *	device quiesced); must not fail
+ * @rw: optional: pread/pwrite at a region offset of the device fd; the
+ *	device is live and attached
+ * @mmap: optional: mmap of the device fd, same conditions
+ * @request: optional: ask the owner to give the device back (unbind)
+ * @ioctls: the backend's own ioctls on the device fd; handlers get the
+ *	&struct iopass_device
+ * @n_ioctls: how many
  * @no_iommu_group: the device sits behind no IOMMU group: only the mock
  *	backend, whose devices have no hardware, sets this
  */
@@ -139,6 +155,14 @@ struct iopass_device_ops {
 	void (*fill_info)(struct iopass_device *idev,
 			  struct iopass_device_info *info);
 	struct iopass_domain *(*domain_alloc)(struct device *dev);
+	int (*open)(struct iopass_device *idev);
+	void (*close)(struct iopass_device *idev);
+	ssize_t (*rw)(struct iopass_device *idev, char __user *buf,
+		      size_t count, loff_t pos, bool write);
+	int (*mmap)(struct iopass_device *idev, struct vm_area_struct *vma);
+	void (*request)(struct iopass_device *idev);
+	const struct iopass_ioctl_op *ioctls;
+	unsigned int n_ioctls;
 	bool no_iommu_group;
 };
 
@@ -178,8 +202,11 @@ struct iopass_group {
  * @live: under @lock: the device is registered and its backend bound; fd
  *	operations fail with ENODEV once it is false
  * @opened: the char device is open (it may be open once at a time)
+ * @released: woken when the char device is released
  * @ioas: the address space the device is attached to, under
  *	iopass_groups_lock
+ * @priv: the backend's state, allocated and freed with the device, so that
+ *	it outlives the binding as long as an fd or a mapping needs it
  */
 struct iopass_device {
 	struct device dev;
@@ -190,7 +217,9 @@ struct iopass_device {
 	struct rw_semaphore lock;
 	bool live;
 	atomic_t opened;
+	wait_queue_head_t released;
 	struct iopass_ioas *ioas;
+	void *priv;
 };
 
 static inline struct iopass_device *to_iopass_device(struct device *dev)
@@ -207,10 +236,12 @@ void iopass_bus_free_devt(struct iopass_device *idev);
 
 /* device.c */
 struct iopass_device *iopass_device_alloc(struct device *parent,
-					  const struct iopass_device_ops *ops);
+					  const struct iopass_device_ops *ops,
+					  size_t priv_size);
 int iopass_device_register(struct iopass_device *idev);
 void iopass_device_unregister(struct iopass_device *idev);
 void iopass_device_put(struct iopass_device *idev);
+int iopass_device_check_attached(struct iopass_device *idev);
 
 /* group.c */
 enum iopass_domain_type iopass_device_domain_type(struct iopass_device *idev);
@@ -256,9 +287,80 @@ unsigned long iopass_contig_run(struct page **pages, unsigned long npages);
 size_t iopass_pgsize(unsigned long pgsize_bitmap, unsigned long iova,
 		     phys_addr_t paddr, size_t size);
 
-/* pci.c */
+/* pci.c, pci_region.c, pci_irq.c: the PCI backend */
+
+/**
+ * struct iopass_pci_vec - one interrupt vector routed to an eventfd
+ * @trigger: the eventfd, or NULL while the vector is off
+ * @irq: the Linux IRQ number while @trigger is set
+ * @name: the name the IRQ is requested with
+ */
+struct iopass_pci_vec {
+	struct eventfd_ctx *trigger;
+	int irq;
+	char name[32];
+};
+
+/**
+ * struct iopass_pci_device - a PCI function bound to iopass-pci
+ * @pdev: the function
+ * @idev: its iopass device
+ * @bar: the BARs, mapped while the device fd is open
+ * @memory_lock: held for reading by BAR accesses and mmap faults, for
+ *	writing while memory decode changes, the device resets or its
+ *	mappings are revoked; never held while touching user memory
+ * @mapping: the address space of the open device file, whose BAR mappings
+ *	are zapped
+ * @revoked: under @memory_lock: BAR mappings must not be refaulted
+ * @hole_bar: the BARs holding the MSI-X table ([0]) and PBA ([1]), -1: none
+ * @hole_start: page-aligned start of each in its BAR
+ * @hole_end: page-aligned end of each
+ * @irq_lock: protects the interrupt state below
+ * @irq_type: the enabled &enum iopass_irq_index (INTx, MSI, MSI-X), or -1
+ * @nvec: vectors enabled
+ * @vecs: their state
+ * @intx_masked: under @intx_spin: the INTx line is masked
+ * @intx_spin: orders the INTx handler and unmask
+ * @err_trigger: eventfd for AER errors, under @irq_lock
+ * @req_trigger: eventfd for release requests, under @irq_lock
+ */
+struct iopass_pci_device {
+	struct pci_dev *pdev;
+	struct iopass_device *idev;
+	void __iomem *bar[PCI_STD_NUM_BARS];
+	struct rw_semaphore memory_lock;
+	struct address_space *mapping;
+	bool revoked;
+	int hole_bar[2];
+	resource_size_t hole_start[2];
+	resource_size_t hole_end[2];
+	struct mutex irq_lock;		/* see above */
+	int irq_type;
+	unsigned int nvec;
+	struct iopass_pci_vec *vecs;
+	bool intx_masked;
+	spinlock_t intx_spin;		/* see above */
+	struct eventfd_ctx *err_trigger;
+	struct eventfd_ctx *req_trigger;
+};
+
 int iopass_pci_init(void);
 void iopass_pci_exit(void);
+int iopass_pci_region_info(void *priv, void *arg);
+ssize_t iopass_pci_rw(struct iopass_device *idev, char __user *buf,
+		      size_t count, loff_t pos, bool write);
+int iopass_pci_mmap(struct iopass_device *idev, struct vm_area_struct *vma);
+void iopass_pci_zap(struct iopass_pci_device *ipdev);
+void iopass_pci_regions_init(struct iopass_pci_device *ipdev);
+int iopass_pci_irq_info(void *priv, void *arg);
+int iopass_pci_set_irqs(void *priv, void *arg);
+void iopass_pci_irqs_off(struct iopass_pci_device *ipdev);
+void iopass_pci_signal(struct iopass_pci_device *ipdev, unsigned int index);
+
+static inline struct iopass_pci_device *iopass_to_pci(struct iopass_device *idev)
+{
+	return idev->priv;
+}
 
 /* ioctl.c */
 

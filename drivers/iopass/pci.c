@@ -9,8 +9,16 @@
  *
  * Only type 0 functions are accepted: a bridge forwards the DMA of the bus
  * behind it, which the bridge's owner would then control.
+ *
+ * While the device fd is open the function is enabled and its BARs are
+ * claimed and mapped (pci_region.c), its interrupts can be routed
+ * (pci_irq.c).  Closing the fd, or revoking it at unbind, turns interrupts
+ * off, zaps the BAR mappings, clears bus mastering, resets the function
+ * where it can be, and disables it: the next owner finds it quiet.
  */
+#include <linux/mm.h>
 #include <linux/pci.h>
+#include <linux/slab.h>
 
 #include "iopass.h"
 
@@ -26,6 +34,12 @@ static void iopass_pci_quiesce(struct iopass_device *idev)
 	pci_clear_master(iopass_to_pci_dev(idev));
 }
 
+/* Does the PCI core know a way to reset @pdev (FLR, PM, bus, ...)? */
+static bool iopass_pci_can_reset(struct pci_dev *pdev)
+{
+	return pdev->reset_methods[0] != 0;
+}
+
 static void iopass_pci_fill_info(struct iopass_device *idev,
 				 struct iopass_device_info *info)
 {
@@ -34,17 +48,129 @@ static void iopass_pci_fill_info(struct iopass_device *idev,
 	info->pci_segment = pci_domain_nr(pdev->bus);
 	info->pci_bus = pdev->bus->number;
 	info->pci_devfn = pdev->devfn;
+	info->device_flags = IOPASS_DEVICE_PCI;
+	if (iopass_pci_can_reset(pdev))
+		info->device_flags |= IOPASS_DEVICE_RESET;
+	info->num_regions = IOPASS_NUM_REGIONS;
+	info->num_irqs = IOPASS_NUM_IRQS;
 }
+
+static void iopass_pci_unmap_bars(struct iopass_pci_device *ipdev)
+{
+	int i;
+
+	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
+		if (ipdev->bar[i])
+			pci_iounmap(ipdev->pdev, ipdev->bar[i]);
+		ipdev->bar[i] = NULL;
+	}
+}
+
+static int iopass_pci_open(struct iopass_device *idev)
+{
+	struct iopass_pci_device *ipdev = iopass_to_pci(idev);
+	struct pci_dev *pdev = ipdev->pdev;
+	int i, ret;
+
+	ret = pci_enable_device(pdev);
+	if (ret)
+		return ret;
+	ret = pci_request_regions(pdev, "iopass");
+	if (ret)
+		goto out_disable;
+	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
+		if (!pci_resource_len(pdev, i))
+			continue;
+		ipdev->bar[i] = pci_iomap(pdev, i, 0);
+		if (!ipdev->bar[i]) {
+			ret = -ENOMEM;
+			goto out_unmap;
+		}
+	}
+	down_write(&ipdev->memory_lock);
+	ipdev->revoked = false;
+	ipdev->mapping = NULL;
+	up_write(&ipdev->memory_lock);
+	return 0;
+
+out_unmap:
+	iopass_pci_unmap_bars(ipdev);
+	pci_release_regions(pdev);
+out_disable:
+	pci_disable_device(pdev);
+	return ret;
+}
+
+static void iopass_pci_close(struct iopass_device *idev)
+{
+	struct iopass_pci_device *ipdev = iopass_to_pci(idev);
+	struct pci_dev *pdev = ipdev->pdev;
+
+	iopass_pci_irqs_off(ipdev);
+	down_write(&ipdev->memory_lock);
+	ipdev->revoked = true;
+	iopass_pci_zap(ipdev);
+	up_write(&ipdev->memory_lock);
+	pci_clear_master(pdev);
+	/* Give the next owner a clean function, if it can be reset. */
+	if (iopass_pci_can_reset(pdev))
+		pci_try_reset_function(pdev);
+	iopass_pci_unmap_bars(ipdev);
+	pci_release_regions(pdev);
+	pci_disable_device(pdev);
+}
+
+static void iopass_pci_request(struct iopass_device *idev)
+{
+	iopass_pci_signal(iopass_to_pci(idev), IOPASS_IRQ_REQ);
+}
+
+static int iopass_pci_reset(void *priv, void *arg)
+{
+	struct iopass_pci_device *ipdev = iopass_to_pci(priv);
+	int ret;
+
+	ret = iopass_device_check_attached(priv);
+	if (ret)
+		return ret;
+	if (!iopass_pci_can_reset(ipdev->pdev))
+		return -EOPNOTSUPP;
+	down_write(&ipdev->memory_lock);
+	ret = pci_try_reset_function(ipdev->pdev);
+	iopass_pci_zap(ipdev);
+	up_write(&ipdev->memory_lock);
+	return ret == -ENOTTY ? -EOPNOTSUPP : ret;
+}
+
+static const struct iopass_ioctl_op iopass_pci_ioctls[] = {
+	IOPASS_IOCTL_OP(IOPASS_DEVICE_REGION_INFO, iopass_pci_region_info,
+			struct iopass_region_info, hole_size, 0),
+	IOPASS_IOCTL_OP(IOPASS_DEVICE_IRQ_INFO, iopass_pci_irq_info,
+			struct iopass_irq_info, __reserved, 0),
+	IOPASS_IOCTL_OP(IOPASS_DEVICE_SET_IRQS, iopass_pci_set_irqs,
+			struct iopass_set_irqs, eventfds,
+			IOPASS_IRQ_SET_EVENTFD | IOPASS_IRQ_SET_UNMASK),
+	IOPASS_IOCTL_OP(IOPASS_DEVICE_RESET, iopass_pci_reset,
+			struct iopass_device_reset, flags, 0),
+};
 
 static const struct iopass_device_ops iopass_pci_ops = {
 	.quiesce = iopass_pci_quiesce,
 	.fill_info = iopass_pci_fill_info,
 	.domain_alloc = iopass_domain_alloc_iommu,
+	.open = iopass_pci_open,
+	.close = iopass_pci_close,
+	.rw = iopass_pci_rw,
+	.mmap = iopass_pci_mmap,
+	.request = iopass_pci_request,
+	.ioctls = iopass_pci_ioctls,
+	.n_ioctls = ARRAY_SIZE(iopass_pci_ioctls),
 };
 
 static int iopass_pci_probe(struct pci_dev *pdev,
 			    const struct pci_device_id *id)
 {
+	struct iopass_pci_device *ipdev;
 	struct iopass_device *idev;
 	int ret;
 
@@ -53,15 +179,25 @@ static int iopass_pci_probe(struct pci_dev *pdev,
 		return -EINVAL;
 	}
 
-	idev = iopass_device_alloc(&pdev->dev, &iopass_pci_ops);
+	idev = iopass_device_alloc(&pdev->dev, &iopass_pci_ops, sizeof(*ipdev));
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
+	ipdev = iopass_to_pci(idev);
+	ipdev->pdev = pdev;
+	ipdev->idev = idev;
+	ipdev->irq_type = -1;
+	init_rwsem(&ipdev->memory_lock);
+	mutex_init(&ipdev->irq_lock);
+	spin_lock_init(&ipdev->intx_spin);
+	iopass_pci_regions_init(ipdev);
+	pci_set_drvdata(pdev, ipdev);
+
 	ret = iopass_device_register(idev);
 	if (ret) {
+		pci_set_drvdata(pdev, NULL);
 		iopass_device_put(idev);
 		return ret;
 	}
-	pci_set_drvdata(pdev, idev);
 	pci_info(pdev, "iopass: bound as %s, IOMMU group %d\n",
 		 dev_name(&idev->dev), iopass_group_id(idev->group));
 	return 0;
@@ -69,16 +205,35 @@ static int iopass_pci_probe(struct pci_dev *pdev,
 
 static void iopass_pci_remove(struct pci_dev *pdev)
 {
-	struct iopass_device *idev = pci_get_drvdata(pdev);
+	struct iopass_pci_device *ipdev = pci_get_drvdata(pdev);
+	struct iopass_device *idev = ipdev->idev;
 
 	iopass_device_unregister(idev);
+	pci_set_drvdata(pdev, NULL);
+	/* @ipdev goes with @idev, once no fd or mapping holds it. */
 	iopass_device_put(idev);
 }
+
+/* AER: tell the owner, through the ERR eventfd. */
+static pci_ers_result_t iopass_pci_error_detected(struct pci_dev *pdev,
+						  pci_channel_state_t state)
+{
+	struct iopass_pci_device *ipdev = pci_get_drvdata(pdev);
+
+	if (ipdev)
+		iopass_pci_signal(ipdev, IOPASS_IRQ_ERR);
+	return PCI_ERS_RESULT_CAN_RECOVER;
+}
+
+static const struct pci_error_handlers iopass_pci_err_handlers = {
+	.error_detected = iopass_pci_error_detected,
+};
 
 static struct pci_driver iopass_pci_driver = {
 	.name = IOPASS_PCI_DRIVER_NAME,
 	.probe = iopass_pci_probe,
 	.remove = iopass_pci_remove,
+	.err_handler = &iopass_pci_err_handlers,
 	.driver_managed_dma = true,
 };
 

@@ -31,7 +31,7 @@ static void iopass_device_ids_are_reused_test(struct kunit *test)
 	parent = kunit_device_register(test, "iopass-kunit-parent");
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, parent);
 
-	a = iopass_device_alloc(parent, &fake_ops);
+	a = iopass_device_alloc(parent, &fake_ops, 0);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, a);
 	id = a->id;
 	snprintf(name, sizeof(name), "iopass%d", id);
@@ -42,7 +42,7 @@ static void iopass_device_ids_are_reused_test(struct kunit *test)
 
 	/* Dropping the last reference frees the ID for the next device. */
 	iopass_device_put(a);
-	b = iopass_device_alloc(parent, &fake_ops);
+	b = iopass_device_alloc(parent, &fake_ops, 0);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, b);
 	KUNIT_EXPECT_EQ(test, b->id, id);
 	iopass_device_put(b);
@@ -57,7 +57,7 @@ static void iopass_device_without_iommu_is_refused_test(struct kunit *test)
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, parent);
 
 	quiesce_calls = 0;
-	idev = iopass_device_alloc(parent, &fake_ops);
+	idev = iopass_device_alloc(parent, &fake_ops, 0);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, idev);
 	KUNIT_EXPECT_EQ(test, iopass_device_register(idev), -ENODEV);
 	KUNIT_EXPECT_FALSE(test, idev->live);

@@ -408,7 +408,7 @@ static int mock_add_device(unsigned int i)
 	dev = iopass_mock_hw_create(i % max(iommu_classes, 1U));
 	if (IS_ERR(dev))
 		return PTR_ERR(dev);
-	idev = iopass_device_alloc(dev, &mock_device_ops);
+	idev = iopass_device_alloc(dev, &mock_device_ops, 0);
 	if (IS_ERR(idev)) {
 		iopass_mock_hw_destroy(dev);
 		return PTR_ERR(idev);

@@ -33,6 +33,10 @@ enum {
 	IOPASS_CMD_IOAS_UNMAP,
 	IOPASS_CMD_DEVICE_ATTACH,
 	IOPASS_CMD_DEVICE_DETACH,
+	IOPASS_CMD_DEVICE_REGION_INFO,
+	IOPASS_CMD_DEVICE_IRQ_INFO,
+	IOPASS_CMD_DEVICE_SET_IRQS,
+	IOPASS_CMD_DEVICE_RESET,
 };
 
 /**
@@ -55,17 +59,34 @@ enum iopass_domain_type {
 };
 
 /**
+ * enum iopass_device_flags - what a device can do (&iopass_device_info)
+ * @IOPASS_DEVICE_PCI: a PCI function: the regions and IRQs below apply
+ * @IOPASS_DEVICE_RESET: IOPASS_DEVICE_RESET can reset it
+ */
+enum iopass_device_flags {
+	IOPASS_DEVICE_PCI = 1 << 0,
+	IOPASS_DEVICE_RESET = 1 << 1,
+};
+
+/**
  * struct iopass_device_info - ioctl(IOPASS_DEVICE_GET_INFO)
- * @size: sizeof(struct iopass_device_info)
+ * @size: sizeof(struct iopass_device_info); the first version ended at
+ *	@__reserved (24 bytes) and is still accepted
  * @flags: must be 0
  * @iommu_group: out: ID of the device's IOMMU group, as in
- *	/sys/kernel/iommu_groups/<id>
+ *	/sys/kernel/iommu_groups/<id> (~0 for a mock device)
  * @domain_type: out: an &enum iopass_domain_type, read back from the IOMMU
  *	core (not from iopass's own bookkeeping)
  * @pci_segment: out: PCI segment (domain) of the function
  * @pci_bus: out: PCI bus number of the function
  * @pci_devfn: out: PCI device and function number, as PCI_DEVFN()
  * @__reserved: must be 0
+ * @device_flags: out: &enum iopass_device_flags
+ * @num_regions: out: how many regions IOPASS_DEVICE_REGION_INFO describes
+ *	(&enum iopass_region_index)
+ * @num_irqs: out: how many IRQ indexes IOPASS_DEVICE_IRQ_INFO describes
+ *	(&enum iopass_irq_index)
+ * @__reserved2: must be 0
  *
  * Describes the device behind a device fd.
  *
@@ -81,6 +102,10 @@ struct iopass_device_info {
 	__u8 pci_bus;
 	__u8 pci_devfn;
 	__u16 __reserved;
+	__u32 device_flags;
+	__u32 num_regions;
+	__u32 num_irqs;
+	__u32 __reserved2;
 };
 
 #define IOPASS_DEVICE_GET_INFO _IO(IOPASS_TYPE, IOPASS_CMD_DEVICE_GET_INFO)
@@ -324,5 +349,210 @@ struct iopass_device_detach {
 };
 
 #define IOPASS_DEVICE_DETACH _IO(IOPASS_TYPE, IOPASS_CMD_DEVICE_DETACH)
+
+/*
+ * Device access: regions and interrupts of a PCI function, on its device fd.
+ *
+ * A device must be attached to an address space before its regions can be
+ * read, written or mapped, its interrupts set up or it can be reset
+ * (EPERM otherwise): the IOMMU group of a device that drives DMA must be
+ * in the owner's address space.
+ */
+
+/**
+ * enum iopass_region_index - the regions of a PCI function
+ * @IOPASS_REGION_BAR0: BAR 0 (BAR 1-5 follow)
+ * @IOPASS_REGION_CONFIG: PCI configuration space
+ * @IOPASS_NUM_REGIONS: how many indexes there are
+ */
+enum iopass_region_index {
+	IOPASS_REGION_BAR0 = 0,
+	IOPASS_REGION_CONFIG = 6,
+	IOPASS_NUM_REGIONS = 7,
+};
+
+/* Region @i starts at this offset of the device fd (pread, pwrite, mmap). */
+#define IOPASS_REGION_SHIFT		40
+#define IOPASS_REGION_OFFSET(i)		((__u64)(i) << IOPASS_REGION_SHIFT)
+
+/**
+ * enum iopass_region_flags - what a region allows
+ * @IOPASS_REGION_READ: pread
+ * @IOPASS_REGION_WRITE: pwrite
+ * @IOPASS_REGION_MMAP: mmap (outside the hole)
+ * @IOPASS_REGION_IO_PORT: an I/O port BAR (never mmap)
+ */
+enum iopass_region_flags {
+	IOPASS_REGION_READ = 1 << 0,
+	IOPASS_REGION_WRITE = 1 << 1,
+	IOPASS_REGION_MMAP = 1 << 2,
+	IOPASS_REGION_IO_PORT = 1 << 3,
+};
+
+/**
+ * struct iopass_region_info - ioctl(IOPASS_DEVICE_REGION_INFO)
+ * @size: sizeof(struct iopass_region_info)
+ * @flags: must be 0
+ * @index: in: an &enum iopass_region_index
+ * @region_flags: out: &enum iopass_region_flags; 0 for an unused BAR
+ * @offset: out: where the region starts in the device fd
+ * @region_size: out: its size in bytes
+ * @hole_offset: out: start, within the region, of the page-aligned range
+ *	holding the MSI-X table and PBA, which can be read but never written
+ *	or mapped (EACCES)
+ * @hole_size: out: its size; 0 if the region has no such range
+ *
+ * Configuration space is virtualised where raw access would be unsafe:
+ * writes to the BARs, the expansion ROM BAR and the MSI and MSI-X
+ * capabilities are dropped (reads show the device's values); interrupts
+ * are set up with IOPASS_DEVICE_SET_IRQS.  BAR accesses of 1, 2, 4 (and,
+ * for memory BARs, 8) bytes go to the device as single accesses; a BAR
+ * access while memory decode is off in the command register fails with
+ * EIO, and mappings of the BARs are zapped when decode goes off or the
+ * device is reset (a later touch refaults, or gets SIGBUS while decode is
+ * off).
+ *
+ * Return: 0; EINVAL: @index out of range.
+ */
+struct iopass_region_info {
+	__u32 size;
+	__u32 flags;
+	__u32 index;
+	__u32 region_flags;
+	__aligned_u64 offset;
+	__aligned_u64 region_size;
+	__aligned_u64 hole_offset;
+	__aligned_u64 hole_size;
+};
+
+#define IOPASS_DEVICE_REGION_INFO _IO(IOPASS_TYPE, IOPASS_CMD_DEVICE_REGION_INFO)
+
+/**
+ * enum iopass_irq_index - the interrupt sources of a PCI function
+ * @IOPASS_IRQ_INTX: the legacy interrupt line (one vector)
+ * @IOPASS_IRQ_MSI: MSI vectors
+ * @IOPASS_IRQ_MSIX: MSI-X vectors
+ * @IOPASS_IRQ_ERR: one eventfd, signalled when the PCI core reports an
+ *	error (AER) on the device
+ * @IOPASS_IRQ_REQ: one eventfd, signalled when the kernel wants the device
+ *	back (it is being unbound): the owner should close its fds
+ * @IOPASS_NUM_IRQS: how many indexes there are
+ */
+enum iopass_irq_index {
+	IOPASS_IRQ_INTX = 0,
+	IOPASS_IRQ_MSI = 1,
+	IOPASS_IRQ_MSIX = 2,
+	IOPASS_IRQ_ERR = 3,
+	IOPASS_IRQ_REQ = 4,
+	IOPASS_NUM_IRQS = 5,
+};
+
+/**
+ * enum iopass_irq_info_flags - what an IRQ index supports
+ * @IOPASS_IRQ_INFO_EVENTFD: vectors can trigger eventfds
+ * @IOPASS_IRQ_INFO_AUTOMASKED: the kernel masks the vector when it fires;
+ *	IOPASS_IRQ_SET_UNMASK unmasks it (INTx)
+ */
+enum iopass_irq_info_flags {
+	IOPASS_IRQ_INFO_EVENTFD = 1 << 0,
+	IOPASS_IRQ_INFO_AUTOMASKED = 1 << 1,
+};
+
+/**
+ * struct iopass_irq_info - ioctl(IOPASS_DEVICE_IRQ_INFO)
+ * @size: sizeof(struct iopass_irq_info)
+ * @flags: must be 0
+ * @index: in: an &enum iopass_irq_index
+ * @count: out: how many vectors it has (0: the device has none)
+ * @irq_flags: out: &enum iopass_irq_info_flags
+ * @__reserved: must be 0
+ *
+ * Return: 0; EINVAL: @index out of range.
+ */
+struct iopass_irq_info {
+	__u32 size;
+	__u32 flags;
+	__u32 index;
+	__u32 count;
+	__u32 irq_flags;
+	__u32 __reserved;
+};
+
+#define IOPASS_DEVICE_IRQ_INFO _IO(IOPASS_TYPE, IOPASS_CMD_DEVICE_IRQ_INFO)
+
+/**
+ * enum iopass_set_irqs_flags - what IOPASS_DEVICE_SET_IRQS does
+ * @IOPASS_IRQ_SET_EVENTFD: vectors [start, start + count) trigger the
+ *	eventfds in @eventfds; an fd of -1 disables that vector; count 0
+ *	disables the whole index.  An MSI vector (unlike an MSI-X one) cannot
+ *	be masked in the device: disabled with -1, its message is cleared, and
+ *	a device that raises it anyway writes to IOVA 0, which the IOMMU
+ *	blocks unless something is mapped there; turn MSI off with count 0
+ * @IOPASS_IRQ_SET_UNMASK: unmask the INTx vector after it fired
+ */
+enum iopass_set_irqs_flags {
+	IOPASS_IRQ_SET_EVENTFD = 1 << 0,
+	IOPASS_IRQ_SET_UNMASK = 1 << 1,
+};
+
+/**
+ * struct iopass_set_irqs - ioctl(IOPASS_DEVICE_SET_IRQS)
+ * @size: sizeof(struct iopass_set_irqs)
+ * @flags: exactly one of &enum iopass_set_irqs_flags
+ * @index: an &enum iopass_irq_index
+ * @start: first vector
+ * @count: number of vectors
+ * @__reserved: must be 0
+ * @eventfds: with IOPASS_IRQ_SET_EVENTFD: user pointer to @count __s32
+ *	eventfds
+ *
+ * INTx, MSI and MSI-X exclude each other: enabling one while another is
+ * enabled fails with EBUSY; disable it first (count 0).  MSI and MSI-X are
+ * enabled with start + count vectors by the first call; later calls can
+ * change or disable vectors within that range.
+ *
+ * Return: 0, or
+ * EINVAL: @index out of range, @start + @count beyond the index's vectors
+ * (or wrapping), no or several flags, UNMASK other than INTx vector 0,
+ * or vectors beyond those enabled;
+ * EBUSY: another interrupt type is enabled;
+ * EBADF: an fd is not an eventfd;
+ * EOPNOTSUPP: INTx on a device that cannot mask it;
+ * EPERM: the device is not attached to an address space.
+ * On any error the index's state is as before, except that a failure
+ * while requesting interrupts disables the index.
+ */
+struct iopass_set_irqs {
+	__u32 size;
+	__u32 flags;
+	__u32 index;
+	__u32 start;
+	__u32 count;
+	__u32 __reserved;
+	__aligned_u64 eventfds;
+};
+
+#define IOPASS_DEVICE_SET_IRQS _IO(IOPASS_TYPE, IOPASS_CMD_DEVICE_SET_IRQS)
+
+/**
+ * struct iopass_device_reset - ioctl(IOPASS_DEVICE_RESET)
+ * @size: sizeof(struct iopass_device_reset)
+ * @flags: must be 0
+ *
+ * Reset the function through the kernel's PCI reset path (FLR, PM, bus
+ * reset, ...).  Mappings of its BARs are zapped; interrupts set up stay.
+ *
+ * Return: 0, or
+ * EOPNOTSUPP: the device has no reset method (IOPASS_DEVICE_RESET is not
+ * in device_flags);
+ * EAGAIN: the device is busy (being bound or unbound); try again;
+ * EPERM: the device is not attached to an address space.
+ */
+struct iopass_device_reset {
+	__u32 size;
+	__u32 flags;
+};
+
+#define IOPASS_DEVICE_RESET _IO(IOPASS_TYPE, IOPASS_CMD_DEVICE_RESET)
 
 #endif /* _UAPI_LINUX_IOPASS_H */

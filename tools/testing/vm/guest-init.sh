@@ -68,6 +68,16 @@ suite_variant() {
 	rmmod iopass
 }
 
+# What the machine looks like: for debugging the rig.
+suite_info() {
+	for d in /sys/bus/pci/devices/*; do
+		echo "rig-info: ${d##*/} $(cat $d/vendor):$(cat $d/device)" \
+		     "class=$(cat $d/class) group=$(basename "$(readlink $d/iommu_group)")" \
+		     "driver=$(basename "$(readlink $d/driver)")" \
+		     "reset=$(cat $d/reset_method 2>/dev/null)"
+	done
+}
+
 suite_demo() {
 	/iopass/demo.sh
 	echo "rig: prog demo rc=$?"

@@ -4,7 +4,7 @@
 # Boot one kernel in the rig's machine and run guest suites (guest-init.sh):
 # q35 with kernel-irqchip=split, VT-d with interrupt remapping and caching
 # mode, an edu alone in its IOMMU group, an edu sharing a group with an
-# e1000 behind a PCIe-to-PCI bridge, and an nvme (MSI-X).  The e1000 has a
+# e1000 behind a PCIe-to-PCI bridge, and an nvme (MSI-X, FLR).  The e1000 has a
 # driver that uses the kernel's DMA API: the group mate that makes a group
 # not viable.
 # Leaves OUTDIR/console.log (kernel log) and OUTDIR/results.log (ttyS1).

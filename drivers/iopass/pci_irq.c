@@ -1,0 +1,364 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Interrupts of a PCI function, routed to eventfds.
+ *
+ * INTx, MSI and MSI-X exclude each other.  A vector's eventfd is only ever
+ * changed while its IRQ is not requested: free_irq() waits for a running
+ * handler, so no handler can signal an eventfd being swapped or put (the
+ * CVE-2024-26810 class).  INTx is masked in the device by its handler
+ * (the line may be shared) and unmasked by IOPASS_IRQ_SET_UNMASK, both
+ * under intx_spin.  Everything else is under irq_lock.
+ *
+ * The user's arguments are checked for overflow before anything changes:
+ * start + count with check_add_overflow(), the eventfd array with
+ * memdup_array_user() (the CVE-2016-9083/9084 class).
+ */
+#include <linux/eventfd.h>
+#include <linux/interrupt.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+
+#include "iopass.h"
+
+/* How many vectors @index has on this device. */
+static unsigned int iopass_pci_irq_count(struct pci_dev *pdev,
+					 unsigned int index)
+{
+	u8 pin = 0;
+	int n;
+
+	switch (index) {
+	case IOPASS_IRQ_INTX:
+		pci_read_config_byte(pdev, PCI_INTERRUPT_PIN, &pin);
+		return pin && pdev->irq ? 1 : 0;
+	case IOPASS_IRQ_MSI:
+		n = pci_msi_vec_count(pdev);
+		return n > 0 ? n : 0;
+	case IOPASS_IRQ_MSIX:
+		n = pci_msix_vec_count(pdev);
+		return n > 0 ? n : 0;
+	default:
+		return 1;
+	}
+}
+
+/**
+ * iopass_pci_irq_info() - IOPASS_DEVICE_IRQ_INFO
+ * @priv: the &struct iopass_device
+ * @arg: the &struct iopass_irq_info
+ *
+ * Return: 0 or -EINVAL.
+ */
+int iopass_pci_irq_info(void *priv, void *arg)
+{
+	struct iopass_pci_device *ipdev = iopass_to_pci(priv);
+	struct iopass_irq_info *info = arg;
+
+	if (info->index >= IOPASS_NUM_IRQS || info->__reserved)
+		return -EINVAL;
+	info->count = iopass_pci_irq_count(ipdev->pdev, info->index);
+	info->irq_flags = IOPASS_IRQ_INFO_EVENTFD;
+	if (info->index == IOPASS_IRQ_INTX)
+		info->irq_flags |= IOPASS_IRQ_INFO_AUTOMASKED;
+	return 0;
+}
+
+static irqreturn_t iopass_pci_msi_handler(int irq, void *data)
+{
+	struct iopass_pci_vec *vec = data;
+
+	iopass_compat_eventfd_signal(vec->trigger);
+	return IRQ_HANDLED;
+}
+
+static irqreturn_t iopass_pci_intx_handler(int irq, void *data)
+{
+	struct iopass_pci_device *ipdev = data;
+	irqreturn_t ret = IRQ_NONE;
+	unsigned long flags;
+
+	spin_lock_irqsave(&ipdev->intx_spin, flags);
+	/* Shared line: only if this device asserts it; masks it if so. */
+	if (!ipdev->intx_masked && pci_check_and_mask_intx(ipdev->pdev)) {
+		ipdev->intx_masked = true;
+		iopass_compat_eventfd_signal(ipdev->vecs[0].trigger);
+		ret = IRQ_HANDLED;
+	}
+	spin_unlock_irqrestore(&ipdev->intx_spin, flags);
+	return ret;
+}
+
+static void iopass_pci_intx_unmask(struct iopass_pci_device *ipdev)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&ipdev->intx_spin, flags);
+	if (ipdev->intx_masked) {
+		/* Still asserted: it fires again at once, so say so and stay masked. */
+		if (pci_check_and_unmask_intx(ipdev->pdev))
+			ipdev->intx_masked = false;
+		else
+			iopass_compat_eventfd_signal(ipdev->vecs[0].trigger);
+	}
+	spin_unlock_irqrestore(&ipdev->intx_spin, flags);
+}
+
+/* Free vector @v's IRQ and eventfd. */
+static void iopass_pci_vec_off(struct iopass_pci_device *ipdev, unsigned int v)
+{
+	struct iopass_pci_vec *vec = &ipdev->vecs[v];
+
+	lockdep_assert_held(&ipdev->irq_lock);
+	if (!vec->trigger)
+		return;
+	free_irq(vec->irq, ipdev->irq_type == IOPASS_IRQ_INTX ?
+			   (void *)ipdev : (void *)vec);
+	eventfd_ctx_put(vec->trigger);
+	vec->trigger = NULL;
+}
+
+/* Turn INTx, MSI or MSI-X off entirely. */
+static void iopass_pci_type_off(struct iopass_pci_device *ipdev)
+{
+	unsigned int v;
+
+	lockdep_assert_held(&ipdev->irq_lock);
+	if (ipdev->irq_type < 0)
+		return;
+	for (v = 0; v < ipdev->nvec; v++)
+		iopass_pci_vec_off(ipdev, v);
+	if (ipdev->irq_type == IOPASS_IRQ_INTX)
+		pci_intx(ipdev->pdev, 0);
+	else
+		pci_free_irq_vectors(ipdev->pdev);
+	kfree(ipdev->vecs);
+	ipdev->vecs = NULL;
+	ipdev->nvec = 0;
+	ipdev->irq_type = -1;
+}
+
+/* Turn @index on with @nvec vectors, none routed yet. */
+static int iopass_pci_type_on(struct iopass_pci_device *ipdev,
+			      unsigned int index, unsigned int nvec)
+{
+	struct pci_dev *pdev = ipdev->pdev;
+	int ret;
+
+	lockdep_assert_held(&ipdev->irq_lock);
+	ipdev->vecs = kcalloc(nvec, sizeof(*ipdev->vecs), GFP_KERNEL_ACCOUNT);
+	if (!ipdev->vecs)
+		return -ENOMEM;
+	if (index == IOPASS_IRQ_INTX) {
+		if (!pci_intx_mask_supported(pdev)) {
+			ret = -EOPNOTSUPP;
+			goto out_free;
+		}
+		ipdev->intx_masked = false;
+		pci_intx(pdev, 1);
+	} else {
+		ret = pci_alloc_irq_vectors(pdev, nvec, nvec,
+					    index == IOPASS_IRQ_MSI ?
+					    PCI_IRQ_MSI : PCI_IRQ_MSIX);
+		if (ret < 0)
+			goto out_free;
+	}
+	ipdev->irq_type = index;
+	ipdev->nvec = nvec;
+	return 0;
+
+out_free:
+	kfree(ipdev->vecs);
+	ipdev->vecs = NULL;
+	return ret;
+}
+
+/* Route vector @v to @trigger (which the vector now owns). */
+static int iopass_pci_vec_on(struct iopass_pci_device *ipdev, unsigned int v,
+			     struct eventfd_ctx *trigger)
+{
+	struct iopass_pci_vec *vec = &ipdev->vecs[v];
+	struct pci_dev *pdev = ipdev->pdev;
+	int ret;
+
+	lockdep_assert_held(&ipdev->irq_lock);
+	snprintf(vec->name, sizeof(vec->name), "iopass-%d[%s]",
+		 ipdev->idev->id, pci_name(pdev));
+	vec->trigger = trigger;
+	if (ipdev->irq_type == IOPASS_IRQ_INTX) {
+		vec->irq = pdev->irq;
+		ret = request_irq(vec->irq, iopass_pci_intx_handler, IRQF_SHARED,
+				  vec->name, ipdev);
+	} else {
+		vec->irq = pci_irq_vector(pdev, v);
+		ret = request_irq(vec->irq, iopass_pci_msi_handler, 0,
+				  vec->name, vec);
+	}
+	if (ret)
+		vec->trigger = NULL;
+	return ret;
+}
+
+/* Resolve every fd first, so that a bad one changes nothing. */
+static int iopass_pci_get_triggers(const s32 *fds, unsigned int count,
+				   struct eventfd_ctx **ctxs)
+{
+	unsigned int i;
+
+	for (i = 0; i < count; i++) {
+		if (fds[i] < 0) {
+			ctxs[i] = NULL;
+			continue;
+		}
+		ctxs[i] = eventfd_ctx_fdget(fds[i]);
+		if (IS_ERR(ctxs[i])) {
+			while (i--)
+				if (ctxs[i])
+					eventfd_ctx_put(ctxs[i]);
+			return -EBADF;
+		}
+	}
+	return 0;
+}
+
+static int iopass_pci_set_vectors(struct iopass_pci_device *ipdev,
+				  unsigned int index, unsigned int start,
+				  unsigned int count, struct eventfd_ctx **ctxs)
+{
+	unsigned int i;
+	int ret = 0;
+
+	lockdep_assert_held(&ipdev->irq_lock);
+	if (ipdev->irq_type >= 0 && ipdev->irq_type != (int)index)
+		return -EBUSY;
+	if (ipdev->irq_type < 0) {
+		ret = iopass_pci_type_on(ipdev, index, start + count);
+		if (ret)
+			return ret;
+	} else if (start + count > ipdev->nvec) {
+		return -EINVAL;
+	}
+	for (i = 0; i < count; i++)
+		iopass_pci_vec_off(ipdev, start + i);
+	for (i = 0; i < count && !ret; i++) {
+		if (ctxs[i])
+			ret = iopass_pci_vec_on(ipdev, start + i, ctxs[i]);
+		if (!ret)
+			ctxs[i] = NULL;	/* owned by the vector now */
+	}
+	if (ret)
+		iopass_pci_type_off(ipdev);
+	return ret;
+}
+
+static void iopass_pci_set_single(struct eventfd_ctx **slot,
+				  struct eventfd_ctx *ctx)
+{
+	if (*slot)
+		eventfd_ctx_put(*slot);
+	*slot = ctx;
+}
+
+/**
+ * iopass_pci_set_irqs() - IOPASS_DEVICE_SET_IRQS
+ * @priv: the &struct iopass_device
+ * @arg: the &struct iopass_set_irqs
+ *
+ * Return: 0 or the errno documented for IOPASS_DEVICE_SET_IRQS.
+ */
+int iopass_pci_set_irqs(void *priv, void *arg)
+{
+	struct iopass_pci_device *ipdev = iopass_to_pci(priv);
+	struct iopass_set_irqs *cmd = arg;
+	struct eventfd_ctx **ctxs = NULL;
+	unsigned int end, i;
+	s32 *fds = NULL;
+	int ret;
+
+	ret = iopass_device_check_attached(priv);
+	if (ret)
+		return ret;
+	if (cmd->index >= IOPASS_NUM_IRQS || cmd->__reserved ||
+	    hweight32(cmd->flags) != 1 ||
+	    check_add_overflow(cmd->start, cmd->count, &end) ||
+	    end > iopass_pci_irq_count(ipdev->pdev, cmd->index))
+		return -EINVAL;
+
+	if (cmd->flags & IOPASS_IRQ_SET_UNMASK) {
+		if (cmd->index != IOPASS_IRQ_INTX || cmd->start || cmd->count != 1)
+			return -EINVAL;
+		mutex_lock(&ipdev->irq_lock);
+		if (ipdev->irq_type == IOPASS_IRQ_INTX)
+			iopass_pci_intx_unmask(ipdev);
+		mutex_unlock(&ipdev->irq_lock);
+		return 0;
+	}
+
+	if (cmd->count) {
+		fds = memdup_array_user(u64_to_user_ptr(cmd->eventfds),
+					cmd->count, sizeof(*fds));
+		if (IS_ERR(fds))
+			return PTR_ERR(fds);
+		ctxs = kcalloc(cmd->count, sizeof(*ctxs), GFP_KERNEL);
+		if (!ctxs) {
+			ret = -ENOMEM;
+			goto out_fds;
+		}
+		ret = iopass_pci_get_triggers(fds, cmd->count, ctxs);
+		if (ret)
+			goto out_ctxs;
+	}
+
+	mutex_lock(&ipdev->irq_lock);
+	if (cmd->index == IOPASS_IRQ_ERR || cmd->index == IOPASS_IRQ_REQ) {
+		iopass_pci_set_single(cmd->index == IOPASS_IRQ_ERR ?
+				      &ipdev->err_trigger : &ipdev->req_trigger,
+				      cmd->count ? ctxs[0] : NULL);
+		if (cmd->count)
+			ctxs[0] = NULL;
+	} else if (!cmd->count) {
+		if (ipdev->irq_type == (int)cmd->index)
+			iopass_pci_type_off(ipdev);
+	} else {
+		ret = iopass_pci_set_vectors(ipdev, cmd->index, cmd->start,
+					     cmd->count, ctxs);
+	}
+	mutex_unlock(&ipdev->irq_lock);
+
+	for (i = 0; i < cmd->count; i++)
+		if (ctxs[i])
+			eventfd_ctx_put(ctxs[i]);
+out_ctxs:
+	kfree(ctxs);
+out_fds:
+	kfree(fds);
+	return ret;
+}
+
+/**
+ * iopass_pci_irqs_off() - turn every interrupt and trigger off
+ * @ipdev: the device (its fd is going away)
+ */
+void iopass_pci_irqs_off(struct iopass_pci_device *ipdev)
+{
+	mutex_lock(&ipdev->irq_lock);
+	iopass_pci_type_off(ipdev);
+	iopass_pci_set_single(&ipdev->err_trigger, NULL);
+	iopass_pci_set_single(&ipdev->req_trigger, NULL);
+	mutex_unlock(&ipdev->irq_lock);
+}
+
+/**
+ * iopass_pci_signal() - signal the ERR or REQ eventfd, if there is one
+ * @ipdev: the device
+ * @index: IOPASS_IRQ_ERR or IOPASS_IRQ_REQ
+ */
+void iopass_pci_signal(struct iopass_pci_device *ipdev, unsigned int index)
+{
+	struct eventfd_ctx *ctx;
+
+	mutex_lock(&ipdev->irq_lock);
+	ctx = index == IOPASS_IRQ_ERR ? ipdev->err_trigger : ipdev->req_trigger;
+	if (ctx)
+		iopass_compat_eventfd_signal(ctx);
+	mutex_unlock(&ipdev->irq_lock);
+}

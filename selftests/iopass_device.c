@@ -1,0 +1,557 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Driving a device through iopass: its regions (config space, BARs by
+ * pread/pwrite and mmap), interrupts to eventfds (edu MSI and INTx, nvme
+ * MSI-X), reset, and what must never be handed over: the MSI-X table, raw
+ * MSI capability writes, MMIO with memory decode off, a device after it
+ * was unbound.  An nvme is driven for real: Identify Controller through an
+ * admin queue in mapped memory, completion on an MSI-X eventfd.
+ */
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/wait.h>
+
+#include "iopass_util.h"
+#include "kselftest_harness.h"
+
+#define SZ_4K		0x1000UL
+#define EDU_LIVENESS	0x04
+#define EDU_IRQ_STATUS	0x24
+#define EDU_IRQ_RAISE	0x60
+#define EDU_IRQ_ACK	0x64
+#define NVME_VENDOR	0x1b36
+#define NVME_DEVICE	0x0010
+
+static ssize_t bar_rw(int dev, int bar, off_t off, void *val, size_t len,
+		      bool write)
+{
+	off_t pos = IOPASS_REGION_OFFSET(bar) + off;
+	ssize_t n = write ? pwrite(dev, val, len, pos) : pread(dev, val, len, pos);
+
+	return n < 0 ? -errno : n;
+}
+
+static __u32 bar_read32(int dev, int bar, off_t off)
+{
+	__u32 v = 0xdeadbeef;
+
+	bar_rw(dev, bar, off, &v, 4, false);
+	return v;
+}
+
+static int set_irqs(int dev, __u32 flags, __u32 index, __u32 start,
+		    __u32 count, __s32 *fds)
+{
+	struct iopass_set_irqs cmd = {
+		.size = sizeof(cmd), .flags = flags, .index = index,
+		.start = start, .count = count, .eventfds = (uintptr_t)fds,
+	};
+
+	return ioctl_errno(dev, IOPASS_DEVICE_SET_IRQS, &cmd);
+}
+
+/* Events on @efd within @ms (0 if none), the counter reset. */
+static __u64 events(int efd, int ms)
+{
+	struct pollfd p = { .fd = efd, .events = POLLIN };
+	__u64 n = 0;
+
+	if (poll(&p, 1, ms) == 1 && read(efd, &n, 8) != 8)
+		n = 0;
+	return n;
+}
+
+/* The config-space offset of capability @id, 0 if absent. */
+static int find_cap(int dev, unsigned char id)
+{
+	unsigned char pos = 0, hdr[2];
+
+	if (dev_cfg_rw(dev, 0x34, &pos, 1, false))
+		return 0;
+	while (pos) {
+		if (dev_cfg_rw(dev, pos, hdr, 2, false))
+			return 0;
+		if (hdr[0] == id)
+			return pos;
+		pos = hdr[1];
+	}
+	return 0;
+}
+
+static sigjmp_buf sigbus_jmp;
+
+static void on_sigbus(int sig)
+{
+	siglongjmp(sigbus_jmp, 1);
+}
+
+/* Whether reading *@p raises SIGBUS. */
+static bool read_faults(__u32 *p)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus }, old;
+	bool faulted = false;
+
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(sigbus_jmp, 1))
+		faulted = true;
+	else
+		(void)__atomic_load_n(p, __ATOMIC_RELAXED);
+	sigaction(SIGBUS, &old, NULL);
+	return faulted;
+}
+
+/* An edu alone in its group, bound, open, attached. */
+FIXTURE(edu) {
+	char bdf[32];
+	int dev, ctx;
+	__u32 ioas;
+};
+
+FIXTURE_SETUP(edu)
+{
+	ASSERT_EQ(0, pci_find(EDU_VENDOR, EDU_DEVICE, ALONE_IN_GROUP, 0,
+			      self->bdf, sizeof(self->bdf)));
+	ASSERT_EQ(0, pci_bind(self->bdf, "iopass-pci"));
+	self->dev = iopass_open(self->bdf);
+	ASSERT_LE(0, self->dev);
+	self->ctx = ctx_open();
+	ASSERT_LE(0, self->ctx);
+	ASSERT_EQ(0, ioas_alloc(self->ctx, &self->ioas));
+	ASSERT_EQ(0, device_attach(self->dev, self->ctx, self->ioas));
+	ASSERT_EQ(0, dev_command(self->dev, 0x6, true));
+}
+
+FIXTURE_TEARDOWN(edu)
+{
+	close(self->dev);
+	close(self->ctx);
+	pci_release(self->bdf);
+}
+
+TEST_F(edu, device_and_region_info)
+{
+	struct iopass_device_info info = { .size = sizeof(info) };
+	struct iopass_region_info r = { .size = sizeof(r) };
+	struct iopass_irq_info irq = { .size = sizeof(irq) };
+
+	ASSERT_EQ(0, ioctl_errno(self->dev, IOPASS_DEVICE_GET_INFO, &info));
+	EXPECT_EQ(IOPASS_NUM_REGIONS, info.num_regions);
+	EXPECT_EQ(IOPASS_NUM_IRQS, info.num_irqs);
+	EXPECT_EQ(IOPASS_DEVICE_PCI, info.device_flags);	/* no reset */
+
+	r.index = 0;
+	ASSERT_EQ(0, ioctl_errno(self->dev, IOPASS_DEVICE_REGION_INFO, &r));
+	EXPECT_EQ(EDU_BAR_SIZE, r.region_size);
+	EXPECT_EQ(IOPASS_REGION_OFFSET(0), r.offset);
+	EXPECT_EQ(IOPASS_REGION_READ | IOPASS_REGION_WRITE | IOPASS_REGION_MMAP,
+		  r.region_flags);
+	EXPECT_EQ(0, r.hole_size);
+	r.index = 1;
+	ASSERT_EQ(0, ioctl_errno(self->dev, IOPASS_DEVICE_REGION_INFO, &r));
+	EXPECT_EQ(0, r.region_flags);
+	r.index = IOPASS_REGION_CONFIG;
+	ASSERT_EQ(0, ioctl_errno(self->dev, IOPASS_DEVICE_REGION_INFO, &r));
+	EXPECT_LE(256, r.region_size);
+	r.index = IOPASS_NUM_REGIONS;
+	EXPECT_EQ(-EINVAL, ioctl_errno(self->dev, IOPASS_DEVICE_REGION_INFO, &r));
+
+	irq.index = IOPASS_IRQ_MSI;
+	ASSERT_EQ(0, ioctl_errno(self->dev, IOPASS_DEVICE_IRQ_INFO, &irq));
+	EXPECT_EQ(1, irq.count);
+	irq.index = IOPASS_IRQ_MSIX;
+	ASSERT_EQ(0, ioctl_errno(self->dev, IOPASS_DEVICE_IRQ_INFO, &irq));
+	EXPECT_EQ(0, irq.count);
+	irq.index = IOPASS_IRQ_INTX;
+	ASSERT_EQ(0, ioctl_errno(self->dev, IOPASS_DEVICE_IRQ_INFO, &irq));
+	EXPECT_EQ(1, irq.count);
+	EXPECT_EQ(IOPASS_IRQ_INFO_EVENTFD | IOPASS_IRQ_INFO_AUTOMASKED,
+		  irq.irq_flags);
+}
+
+TEST_F(edu, bar0_by_pread_pwrite_and_mmap)
+{
+	__u32 v = 0x12345678, *bar;
+
+	EXPECT_EQ(0x010000ed, bar_read32(self->dev, 0, 0));
+	ASSERT_EQ(4, bar_rw(self->dev, 0, EDU_LIVENESS, &v, 4, true));
+	EXPECT_EQ(~0x12345678U, bar_read32(self->dev, 0, EDU_LIVENESS));
+
+	bar = dev_map_bar(self->dev, 0, EDU_BAR_SIZE);
+	ASSERT_NE(NULL, bar);
+	EXPECT_EQ(0x010000ed, mmio_read32(bar, 0));
+	__atomic_store_n(&bar[EDU_LIVENESS / 4], 0xa5a5a5a5U, __ATOMIC_RELAXED);
+	EXPECT_EQ(~0xa5a5a5a5U, bar_read32(self->dev, 0, EDU_LIVENESS));
+	munmap(bar, EDU_BAR_SIZE);
+
+	/* Past the end of the BAR: nothing; no such region: EINVAL. */
+	EXPECT_EQ(0, bar_rw(self->dev, 0, EDU_BAR_SIZE, &v, 4, false));
+	EXPECT_EQ(-EINVAL, bar_rw(self->dev, 7, 0, &v, 4, false));
+	EXPECT_EQ(NULL, dev_map_bar(self->dev, 0, 2 * EDU_BAR_SIZE));
+	EXPECT_EQ(NULL, dev_map_bar(self->dev, IOPASS_REGION_CONFIG, SZ_4K));
+}
+
+TEST_F(edu, mmio_with_memory_decode_off_is_refused)
+{
+	__u32 *bar = dev_map_bar(self->dev, 0, EDU_BAR_SIZE), v;
+
+	ASSERT_NE(NULL, bar);
+	EXPECT_EQ(0x010000ed, mmio_read32(bar, 0));
+	ASSERT_EQ(0, dev_command(self->dev, 0x2, false));
+	EXPECT_EQ(-EIO, bar_rw(self->dev, 0, 0, &v, 4, false));
+	EXPECT_EQ(-EIO, bar_rw(self->dev, 0, EDU_LIVENESS, &v, 4, true));
+	/* The mapping was zapped and does not come back while decode is off. */
+	EXPECT_TRUE(read_faults(bar));
+	ASSERT_EQ(0, dev_command(self->dev, 0x2, true));
+	EXPECT_FALSE(read_faults(bar));
+	EXPECT_EQ(0x010000ed, mmio_read32(bar, 0));
+	munmap(bar, EDU_BAR_SIZE);
+}
+
+TEST_F(edu, raw_writes_to_msi_and_bars_do_not_reach_the_device)
+{
+	int msi = find_cap(self->dev, 0x05);
+	__u32 before, after, junk = 0xfee0dead;
+
+	ASSERT_NE(0, msi);
+	ASSERT_EQ(0, dev_cfg_rw(self->dev, msi + 4, &before, 4, false));
+	ASSERT_EQ(0, dev_cfg_rw(self->dev, msi + 4, &junk, 4, true));
+	ASSERT_EQ(0, dev_cfg_rw(self->dev, msi + 4, &after, 4, false));
+	EXPECT_EQ(before, after);
+	ASSERT_EQ(0, dev_cfg_rw(self->dev, 0x10, &before, 4, false));
+	ASSERT_EQ(0, dev_cfg_rw(self->dev, 0x10, &junk, 4, true));
+	ASSERT_EQ(0, dev_cfg_rw(self->dev, 0x10, &after, 4, false));
+	EXPECT_EQ(before, after);
+	/* Ordinary registers do take writes: the interrupt line byte. */
+	junk = 0x5a;
+	ASSERT_EQ(0, dev_cfg_rw(self->dev, 0x3c, &junk, 1, true));
+	after = 0;
+	ASSERT_EQ(0, dev_cfg_rw(self->dev, 0x3c, &after, 1, false));
+	EXPECT_EQ(0x5a, after);
+}
+
+TEST_F(edu, msi_raises_arrive_as_eventfd_events)
+{
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	__u32 one = 1;
+	__s32 fd = efd, off = -1;
+	int i;
+
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_SET_EVENTFD, IOPASS_IRQ_MSI,
+			      0, 1, &fd));
+	for (i = 0; i < 5; i++) {
+		ASSERT_EQ(4, bar_rw(self->dev, 0, EDU_IRQ_RAISE, &one, 4, true));
+		EXPECT_EQ(1, events(efd, 2000));
+		ASSERT_EQ(4, bar_rw(self->dev, 0, EDU_IRQ_ACK, &one, 4, true));
+	}
+	/* A vector can be pointed at another eventfd, or at none. */
+	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_SET_EVENTFD, IOPASS_IRQ_MSI,
+			      0, 1, &off));
+	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_SET_EVENTFD, IOPASS_IRQ_MSI,
+			      0, 1, &fd));
+	/* Another type while MSI is on: EBUSY. */
+	EXPECT_EQ(-EBUSY, set_irqs(self->dev, IOPASS_IRQ_SET_EVENTFD,
+				   IOPASS_IRQ_INTX, 0, 1, &fd));
+	/* MSI off: a raise gives no event. */
+	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_SET_EVENTFD, IOPASS_IRQ_MSI,
+			      0, 0, NULL));
+	ASSERT_EQ(4, bar_rw(self->dev, 0, EDU_IRQ_RAISE, &one, 4, true));
+	EXPECT_EQ(0, events(efd, 300));
+	ASSERT_EQ(4, bar_rw(self->dev, 0, EDU_IRQ_ACK, &one, 4, true));
+	EXPECT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_SET_EVENTFD, IOPASS_IRQ_INTX,
+			      0, 1, &fd));
+	close(efd);
+}
+
+TEST_F(edu, intx_is_masked_until_unmasked)
+{
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	__u32 one = 1;
+	__s32 fd = efd;
+
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_SET_EVENTFD,
+			      IOPASS_IRQ_INTX, 0, 1, &fd));
+	ASSERT_EQ(4, bar_rw(self->dev, 0, EDU_IRQ_RAISE, &one, 4, true));
+	EXPECT_EQ(1, events(efd, 2000));
+	/* Masked: the device keeps asserting, nothing more arrives. */
+	EXPECT_EQ(0, events(efd, 300));
+	/* Acked by the "driver", unmasked: quiet until the next raise. */
+	ASSERT_EQ(4, bar_rw(self->dev, 0, EDU_IRQ_ACK, &one, 4, true));
+	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_SET_UNMASK, IOPASS_IRQ_INTX,
+			      0, 1, NULL));
+	EXPECT_EQ(0, events(efd, 300));
+	ASSERT_EQ(4, bar_rw(self->dev, 0, EDU_IRQ_RAISE, &one, 4, true));
+	EXPECT_EQ(1, events(efd, 2000));
+	/* Unmasking while still asserted reports it again, still masked. */
+	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_SET_UNMASK, IOPASS_IRQ_INTX,
+			      0, 1, NULL));
+	EXPECT_EQ(1, events(efd, 2000));
+	ASSERT_EQ(4, bar_rw(self->dev, 0, EDU_IRQ_ACK, &one, 4, true));
+	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_SET_EVENTFD,
+			      IOPASS_IRQ_INTX, 0, 0, NULL));
+	close(efd);
+}
+
+TEST_F(edu, set_irqs_arguments_are_checked)
+{
+	int efd = eventfd(0, EFD_CLOEXEC);
+	__s32 fds[2] = { efd, efd }, bad = 1000;
+
+	/* start + count wraps, or goes past the vectors there are. */
+	EXPECT_EQ(-EINVAL, set_irqs(self->dev, IOPASS_IRQ_SET_EVENTFD,
+				    IOPASS_IRQ_MSI, 0xffffffff, 2, fds));
+	EXPECT_EQ(-EINVAL, set_irqs(self->dev, IOPASS_IRQ_SET_EVENTFD,
+				    IOPASS_IRQ_MSI, 0, 0x40000000, fds));
+	EXPECT_EQ(-EINVAL, set_irqs(self->dev, IOPASS_IRQ_SET_EVENTFD,
+				    IOPASS_IRQ_MSI, 0, 2, fds));
+	EXPECT_EQ(-EINVAL, set_irqs(self->dev, IOPASS_IRQ_SET_EVENTFD, 99, 0, 1,
+				    fds));
+	EXPECT_EQ(-EINVAL, set_irqs(self->dev, IOPASS_IRQ_SET_EVENTFD |
+				    IOPASS_IRQ_SET_UNMASK, IOPASS_IRQ_INTX, 0,
+				    1, fds));
+	EXPECT_EQ(-EINVAL, set_irqs(self->dev, 0, IOPASS_IRQ_INTX, 0, 1, fds));
+	EXPECT_EQ(-EINVAL, set_irqs(self->dev, IOPASS_IRQ_SET_UNMASK,
+				    IOPASS_IRQ_MSI, 0, 1, NULL));
+	EXPECT_EQ(-EBADF, set_irqs(self->dev, IOPASS_IRQ_SET_EVENTFD,
+				   IOPASS_IRQ_MSI, 0, 1, &bad));
+	EXPECT_EQ(-EFAULT, set_irqs(self->dev, IOPASS_IRQ_SET_EVENTFD,
+				    IOPASS_IRQ_MSI, 0, 1, (void *)8));
+	close(efd);
+}
+
+TEST_F(edu, nothing_is_driven_until_attached)
+{
+	struct iopass_device_reset reset = { .size = sizeof(reset) };
+	struct iopass_region_info r = { .size = sizeof(r) };
+	__s32 fd = -1;
+	__u32 v;
+
+	ASSERT_EQ(0, device_detach(self->dev));
+	EXPECT_EQ(-EPERM, bar_rw(self->dev, 0, 0, &v, 4, false));
+	EXPECT_EQ(-EPERM, dev_cfg_rw(self->dev, 0, &v, 4, false));
+	EXPECT_EQ(NULL, dev_map_bar(self->dev, 0, SZ_4K));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-EPERM, set_irqs(self->dev, IOPASS_IRQ_SET_EVENTFD,
+				   IOPASS_IRQ_MSI, 0, 1, &fd));
+	EXPECT_EQ(-EPERM, ioctl_errno(self->dev, IOPASS_DEVICE_RESET, &reset));
+	/* Describing it is fine. */
+	EXPECT_EQ(0, ioctl_errno(self->dev, IOPASS_DEVICE_REGION_INFO, &r));
+}
+
+TEST_F(edu, reset_without_a_method_is_refused)
+{
+	struct iopass_device_reset reset = { .size = sizeof(reset) };
+
+	EXPECT_EQ(-EOPNOTSUPP, ioctl_errno(self->dev, IOPASS_DEVICE_RESET,
+					   &reset));
+}
+
+/*
+ * Unbinding while the owner holds the fd and a BAR mapping: the request
+ * eventfd fires, the kernel waits (release_timeout_ms), then revokes.
+ */
+TEST_F(edu, unbind_with_the_fd_open_requests_then_revokes)
+{
+	const char *param = "/sys/module/iopass/parameters/release_timeout_ms";
+	struct iopass_device_info info = { .size = sizeof(info) };
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), status;
+	__s32 fd = efd;
+	__u32 *bar, v;
+	char old[32];
+	pid_t pid;
+
+	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_SET_EVENTFD, IOPASS_IRQ_REQ,
+			      0, 1, &fd));
+	bar = dev_map_bar(self->dev, 0, EDU_BAR_SIZE);
+	ASSERT_NE(NULL, bar);
+	EXPECT_EQ(0x010000ed, mmio_read32(bar, 0));
+	ASSERT_EQ(0, sysfs_read(param, old, sizeof(old)));
+	ASSERT_EQ(0, sysfs_write(param, "500"));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(pci_unbind(self->bdf) ? 1 : 0);
+	EXPECT_EQ(1, events(efd, 5000));	/* asked to give it back */
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));	/* ... and revoked */
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	sysfs_write(param, old);
+
+	EXPECT_EQ(-ENODEV, ioctl_errno(self->dev, IOPASS_DEVICE_GET_INFO, &info));
+	EXPECT_EQ(-ENODEV, bar_rw(self->dev, 0, 0, &v, 4, false));
+	EXPECT_TRUE(read_faults(bar));
+	munmap(bar, EDU_BAR_SIZE);
+	close(efd);
+}
+
+/* ---- nvme: MSI-X, the MSI-X table, reset, a real admin command ---- */
+
+#define NVME_CAP	0x00
+#define NVME_CC		0x14
+#define NVME_CSTS	0x1c
+#define NVME_AQA	0x24
+#define NVME_ASQ	0x28
+#define NVME_ACQ	0x30
+#define NVME_SQ0TDBL	0x1000
+#define NVME_CQ0HDBL	0x1004
+#define IOVA_ASQ	0x100000UL
+#define IOVA_ACQ	0x200000UL
+#define IOVA_IDENT	0x300000UL
+
+FIXTURE(nvme) {
+	char bdf[32];
+	int dev, ctx;
+	__u32 ioas;
+	struct iopass_region_info bar0;
+	void *regs;
+};
+
+FIXTURE_SETUP(nvme)
+{
+	ASSERT_EQ(0, pci_find(NVME_VENDOR, NVME_DEVICE, ANY_GROUP, 0, self->bdf,
+			      sizeof(self->bdf)));
+	ASSERT_EQ(0, pci_bind(self->bdf, "iopass-pci"));
+	self->dev = iopass_open(self->bdf);
+	ASSERT_LE(0, self->dev);
+	self->ctx = ctx_open();
+	ASSERT_LE(0, self->ctx);
+	ASSERT_EQ(0, ioas_alloc(self->ctx, &self->ioas));
+	ASSERT_EQ(0, device_attach(self->dev, self->ctx, self->ioas));
+	ASSERT_EQ(0, dev_command(self->dev, 0x6, true));
+	self->bar0.size = sizeof(self->bar0);
+	ASSERT_EQ(0, ioctl_errno(self->dev, IOPASS_DEVICE_REGION_INFO,
+				 &self->bar0));
+	/* Registers and doorbells: the pages before the MSI-X hole. */
+	ASSERT_LE(2 * SZ_4K, self->bar0.hole_offset);
+	self->regs = dev_map_bar(self->dev, 0, 2 * SZ_4K);
+	ASSERT_NE(NULL, self->regs);
+}
+
+FIXTURE_TEARDOWN(nvme)
+{
+	if (self->regs)
+		munmap(self->regs, 2 * SZ_4K);
+	close(self->dev);
+	close(self->ctx);
+	pci_release(self->bdf);
+}
+
+static void nvme_w32(void *regs, unsigned int off, __u32 v)
+{
+	__atomic_store_n((__u32 *)(regs + off), v, __ATOMIC_RELAXED);
+}
+
+static bool nvme_wait_ready(void *regs, bool ready)
+{
+	struct timespec ts = { 0, 1000 * 1000 };
+	int i;
+
+	for (i = 0; i < 5000; i++) {
+		if ((mmio_read32(regs, NVME_CSTS) & 1) == ready)
+			return true;
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
+TEST_F(nvme, msix_table_is_never_writable_or_mappable)
+{
+	struct iopass_irq_info irq = { .size = sizeof(irq),
+				       .index = IOPASS_IRQ_MSIX };
+	__u32 v = 0xffffffff, before;
+	void *p;
+
+	ASSERT_EQ(0, ioctl_errno(self->dev, IOPASS_DEVICE_IRQ_INFO, &irq));
+	EXPECT_LE(1, irq.count);
+	ASSERT_NE(0, self->bar0.hole_size);
+	before = bar_read32(self->dev, 0, self->bar0.hole_offset);
+	EXPECT_EQ(-EACCES, bar_rw(self->dev, 0, self->bar0.hole_offset, &v, 4,
+				  true));
+	EXPECT_EQ(before, bar_read32(self->dev, 0, self->bar0.hole_offset));
+	p = mmap(NULL, SZ_4K, PROT_READ | PROT_WRITE, MAP_SHARED, self->dev,
+		 IOPASS_REGION_OFFSET(0) + self->bar0.hole_offset);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EACCES, errno);
+	p = mmap(NULL, self->bar0.region_size, PROT_READ, MAP_SHARED, self->dev,
+		 IOPASS_REGION_OFFSET(0));
+	EXPECT_EQ(MAP_FAILED, p);
+}
+
+TEST_F(nvme, reset_returns_the_controller_to_power_on)
+{
+	struct iopass_device_info info = { .size = sizeof(info) };
+	struct iopass_device_reset reset = { .size = sizeof(reset) };
+
+	ASSERT_EQ(0, ioctl_errno(self->dev, IOPASS_DEVICE_GET_INFO, &info));
+	EXPECT_TRUE(info.device_flags & IOPASS_DEVICE_RESET);
+	/* Enable the controller (it needs admin queue addresses, not memory). */
+	nvme_w32(self->regs, NVME_AQA, 0x001f001f);
+	mmio_write64(self->regs, NVME_ASQ, IOVA_ASQ);
+	mmio_write64(self->regs, NVME_ACQ, IOVA_ACQ);
+	nvme_w32(self->regs, NVME_CC, 0x00460001);
+	ASSERT_TRUE(nvme_wait_ready(self->regs, true));
+
+	ASSERT_EQ(0, ioctl_errno(self->dev, IOPASS_DEVICE_RESET, &reset));
+	/* The mapping was zapped; it refaults onto a disabled controller. */
+	EXPECT_EQ(0, mmio_read32(self->regs, NVME_CC));
+	EXPECT_EQ(0, mmio_read32(self->regs, NVME_CSTS) & 1);
+}
+
+TEST_F(nvme, identify_controller_completes_on_an_msix_eventfd)
+{
+	unsigned char *sq, *cq, *ident;
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	__s32 fd = efd;
+	__u32 *cmd, *cqe;
+
+	sq = mmap(NULL, 3 * SZ_4K, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, sq);
+	memset(sq, 0, 3 * SZ_4K);
+	cq = sq + SZ_4K;
+	ident = sq + 2 * SZ_4K;
+	ASSERT_EQ(0, ioas_map_fixed(self->ctx, self->ioas, sq, SZ_4K, IOVA_ASQ,
+				    IOPASS_MAP_READABLE));
+	ASSERT_EQ(0, ioas_map_fixed(self->ctx, self->ioas, cq, SZ_4K, IOVA_ACQ,
+				    IOPASS_MAP_WRITEABLE));
+	ASSERT_EQ(0, ioas_map_fixed(self->ctx, self->ioas, ident, SZ_4K,
+				    IOVA_IDENT, IOPASS_MAP_WRITEABLE));
+	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_SET_EVENTFD,
+			      IOPASS_IRQ_MSIX, 0, 1, &fd));
+
+	/* Admin queues of 32 entries; 64-byte SQEs, 16-byte CQEs. */
+	nvme_w32(self->regs, NVME_CC, 0);
+	ASSERT_TRUE(nvme_wait_ready(self->regs, false));
+	nvme_w32(self->regs, NVME_AQA, 0x001f001f);
+	mmio_write64(self->regs, NVME_ASQ, IOVA_ASQ);
+	mmio_write64(self->regs, NVME_ACQ, IOVA_ACQ);
+	nvme_w32(self->regs, NVME_CC, 0x00460001);
+	ASSERT_TRUE(nvme_wait_ready(self->regs, true));
+
+	/* Identify Controller (opcode 6, CNS 1), command ID 7. */
+	cmd = (__u32 *)sq;
+	cmd[0] = 0x06 | (7 << 16);
+	*(__u64 *)&cmd[6] = IOVA_IDENT;		/* PRP1 */
+	cmd[10] = 1;				/* CNS */
+	nvme_w32(self->regs, NVME_SQ0TDBL, 1);
+
+	EXPECT_EQ(1, events(efd, 5000));
+	cqe = (__u32 *)cq;
+	EXPECT_EQ(7, cqe[3] & 0xffff);		/* command ID */
+	EXPECT_EQ(1, (cqe[3] >> 16) & 1);	/* phase */
+	EXPECT_EQ(0, cqe[3] >> 17);		/* status: success */
+	nvme_w32(self->regs, NVME_CQ0HDBL, 1);
+	/* Serial number (bytes 4-23) is the rig's, model is QEMU's. */
+	EXPECT_EQ(0, memcmp(ident + 4, "iopass0 ", 8));
+	EXPECT_EQ(0, memcmp(ident + 24, "QEMU NVMe Ctrl", 14));
+
+	nvme_w32(self->regs, NVME_CC, 0);
+	ASSERT_TRUE(nvme_wait_ready(self->regs, false));
+	close(efd);
+	munmap(sq, 3 * SZ_4K);
+}
+
+TEST_HARNESS_MAIN
