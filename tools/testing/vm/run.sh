@@ -57,6 +57,11 @@ nointremap) iommu_dev="intel-iommu,intremap=off,caching-mode=on" ;;
 *) die "unknown RIG_VARIANT '$variant'" ;;
 esac
 
+# 4-level paging: -cpu max offers LA57, and the debug kernel (KASAN) has
+# been seen to crash under TCG in early boot with 5-level paging (a wild
+# access on an IRQ descriptor in identify_cpu, before any module loaded).
+iommu_args="$iommu_args no5lvl"
+
 timeout_s=${RIG_TIMEOUT:-600}
 rm -f "$outdir/console.log" "$outdir/results.log"
 timeout --foreground "$timeout_s" qemu-system-x86_64 \
