@@ -480,6 +480,52 @@ TEST_F(nvme, msix_table_is_never_writable_or_mappable)
 	EXPECT_EQ(MAP_FAILED, p);
 }
 
+/*
+ * Each MSI-X vector is offered to irqbypass consumers (KVM's posted
+ * interrupts) under its eventfd; iopass_mock.ko plays the consumer.
+ */
+TEST_F(nvme, msix_vector_is_offered_for_irq_bypass)
+{
+	const char *knob = "/sys/kernel/debug/iopass_mock/bypass";
+	int efd = eventfd(0, EFD_CLOEXEC);
+	__s32 fd = efd, off = -1;
+	char num[16], state[32], line[256];
+	int irq = -1;
+	FILE *f;
+
+	ASSERT_EQ(0, mock_module_load("devices=0"));
+	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_SET_EVENTFD,
+			      IOPASS_IRQ_MSIX, 0, 1, &fd));
+	/* The Linux IRQ of the vector, from /proc/interrupts. */
+	f = fopen("/proc/interrupts", "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "iopass-") && strstr(line, self->bdf))
+			irq = atoi(line);
+	fclose(f);
+	ASSERT_LT(0, irq);
+
+	snprintf(num, sizeof(num), "%d", efd);
+	ASSERT_EQ(0, sysfs_write(knob, num));
+	ASSERT_EQ(0, sysfs_read(knob, state, sizeof(state)));
+	snprintf(line, sizeof(line), "connected %d", irq);
+	EXPECT_STREQ(line, state);
+	/* Turning the vector off withdraws it. */
+	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_SET_EVENTFD,
+			      IOPASS_IRQ_MSIX, 0, 1, &off));
+	ASSERT_EQ(0, sysfs_read(knob, state, sizeof(state)));
+	EXPECT_STREQ("none", state);
+	/* Offered again when it comes back. */
+	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_SET_EVENTFD,
+			      IOPASS_IRQ_MSIX, 0, 1, &fd));
+	ASSERT_EQ(0, sysfs_read(knob, state, sizeof(state)));
+	EXPECT_EQ(0, strncmp(state, "connected", 9));
+	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_SET_EVENTFD,
+			      IOPASS_IRQ_MSIX, 0, 0, NULL));
+	EXPECT_EQ(0, syscall(SYS_delete_module, "iopass_mock", O_NONBLOCK));
+	close(efd);
+}
+
 TEST_F(nvme, reset_returns_the_controller_to_power_on)
 {
 	struct iopass_device_info info = { .size = sizeof(info) };

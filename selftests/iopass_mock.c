@@ -29,19 +29,6 @@ static int mock_open(int n)
 	return iopass_open_child(path);
 }
 
-static int mock_load(void)
-{
-	int fd, ret;
-
-	fd = open("/iopass/iopass_mock.ko", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = syscall(SYS_finit_module, fd, "devices=2 iommu_classes=2", 0);
-	ret = ret ? -errno : 0;
-	close(fd);
-	return ret;
-}
-
 FIXTURE(mock) {
 	int dev[2];
 	int ctx;
@@ -53,7 +40,7 @@ FIXTURE(mock) {
 FIXTURE_SETUP(mock)
 {
 	self->pins = pins_outstanding();
-	ASSERT_EQ(0, mock_load());
+	ASSERT_EQ(0, mock_module_load("devices=2 iommu_classes=2"));
 	self->dev[0] = mock_open(0);
 	self->dev[1] = mock_open(1);
 	ASSERT_LE(0, self->dev[0]);

@@ -276,6 +276,19 @@ static inline int iopass_module_load(void)
 	return ret;
 }
 
+/* Load iopass_mock.ko (test builds) with @params. */
+static inline int mock_module_load(const char *params)
+{
+	int fd, ret;
+
+	fd = open("/iopass/iopass_mock.ko", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, params, 0) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
 static inline int iopass_module_unload(void)
 {
 	return syscall(SYS_delete_module, "iopass", O_NONBLOCK) ? -errno : 0;

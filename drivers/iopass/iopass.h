@@ -24,6 +24,7 @@
 #include <linux/cdev.h>
 #include <linux/device.h>
 #include <linux/iommu.h>
+#include <linux/irqbypass.h>
 #include <linux/kref.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
@@ -294,11 +295,16 @@ size_t iopass_pgsize(unsigned long pgsize_bitmap, unsigned long iova,
  * @trigger: the eventfd, or NULL while the vector is off
  * @irq: the Linux IRQ number while @trigger is set
  * @name: the name the IRQ is requested with
+ * @producer: offers the MSI/MSI-X IRQ to an irqbypass consumer (KVM's
+ *	posted interrupts) that uses the same eventfd
+ * @bypass: @producer is registered
  */
 struct iopass_pci_vec {
 	struct eventfd_ctx *trigger;
 	int irq;
 	char name[32];
+	struct irq_bypass_producer producer;
+	bool bypass;
 };
 
 /**

@@ -9,6 +9,11 @@
  * (the line may be shared) and unmasked by IOPASS_IRQ_SET_UNMASK, both
  * under intx_spin.  Everything else is under irq_lock.
  *
+ * Each MSI/MSI-X vector is also offered to the irqbypass manager, keyed
+ * by its eventfd: a hypervisor (KVM) that consumes the same eventfd can
+ * then post the interrupt straight into a guest.  Failing to register is
+ * not an error: the eventfd path still works.
+ *
  * The user's arguments are checked for overflow before anything changes:
  * start + count with check_add_overflow(), the eventfd array with
  * memdup_array_user() (the CVE-2016-9083/9084 class).
@@ -111,6 +116,9 @@ static void iopass_pci_vec_off(struct iopass_pci_device *ipdev, unsigned int v)
 	lockdep_assert_held(&ipdev->irq_lock);
 	if (!vec->trigger)
 		return;
+	if (vec->bypass)
+		irq_bypass_unregister_producer(&vec->producer);
+	vec->bypass = false;
 	free_irq(vec->irq, ipdev->irq_type == IOPASS_IRQ_INTX ?
 			   (void *)ipdev : (void *)vec);
 	eventfd_ctx_put(vec->trigger);
@@ -192,6 +200,11 @@ static int iopass_pci_vec_on(struct iopass_pci_device *ipdev, unsigned int v,
 		vec->irq = pci_irq_vector(pdev, v);
 		ret = request_irq(vec->irq, iopass_pci_msi_handler, 0,
 				  vec->name, vec);
+		if (!ret) {
+			vec->producer.token = trigger;
+			vec->producer.irq = vec->irq;
+			vec->bypass = !irq_bypass_register_producer(&vec->producer);
+		}
 	}
 	if (ret)
 		vec->trigger = NULL;

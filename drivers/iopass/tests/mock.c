@@ -17,6 +17,9 @@
  * counters are in /sys/devices/iopass_mock/.
  */
 #include <kunit/test-bug.h>
+#include <linux/debugfs.h>
+#include <linux/eventfd.h>
+#include <linux/irqbypass.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/sizes.h>
@@ -423,6 +426,82 @@ static int mock_add_device(unsigned int i)
 	return 0;
 }
 
+/* ---- an irqbypass consumer, for the selftests ---- */
+
+static DEFINE_MUTEX(bypass_lock);	/* protects everything below */
+static struct irq_bypass_consumer bypass_consumer;
+static struct eventfd_ctx *bypass_token;
+static int bypass_irq = -1;
+static struct dentry *bypass_dir;
+
+static int bypass_add(struct irq_bypass_consumer *cons,
+		      struct irq_bypass_producer *prod)
+{
+	WRITE_ONCE(bypass_irq, prod->irq);
+	return 0;
+}
+
+static void bypass_del(struct irq_bypass_consumer *cons,
+		       struct irq_bypass_producer *prod)
+{
+	WRITE_ONCE(bypass_irq, -1);
+}
+
+static void bypass_stop(void)
+{
+	lockdep_assert_held(&bypass_lock);
+	if (!bypass_token)
+		return;
+	irq_bypass_unregister_consumer(&bypass_consumer);
+	eventfd_ctx_put(bypass_token);
+	bypass_token = NULL;
+	bypass_irq = -1;
+}
+
+static ssize_t bypass_write(struct file *file, const char __user *ubuf,
+			    size_t count, loff_t *ppos)
+{
+	struct eventfd_ctx *ctx;
+	int fd, ret;
+
+	ret = kstrtoint_from_user(ubuf, count, 10, &fd);
+	if (ret)
+		return ret;
+	ctx = eventfd_ctx_fdget(fd);
+	if (IS_ERR(ctx))
+		return PTR_ERR(ctx);
+	mutex_lock(&bypass_lock);
+	bypass_stop();
+	bypass_token = ctx;
+	bypass_consumer.token = ctx;
+	bypass_consumer.add_producer = bypass_add;
+	bypass_consumer.del_producer = bypass_del;
+	ret = irq_bypass_register_consumer(&bypass_consumer);
+	if (ret) {
+		eventfd_ctx_put(ctx);
+		bypass_token = NULL;
+	}
+	mutex_unlock(&bypass_lock);
+	return ret ? ret : count;
+}
+
+static ssize_t bypass_read(struct file *file, char __user *ubuf, size_t count,
+			   loff_t *ppos)
+{
+	char buf[32];
+	int irq = READ_ONCE(bypass_irq), n;
+
+	n = irq < 0 ? scnprintf(buf, sizeof(buf), "none\n") :
+		      scnprintf(buf, sizeof(buf), "connected %d\n", irq);
+	return simple_read_from_buffer(ubuf, count, ppos, buf, n);
+}
+
+static const struct file_operations bypass_fops = {
+	.owner = THIS_MODULE,
+	.read = bypass_read,
+	.write = bypass_write,
+};
+
 static int __init iopass_mock_init(void)
 {
 	unsigned int i;
@@ -431,6 +510,8 @@ static int __init iopass_mock_init(void)
 	mock_root = root_device_register("iopass_mock");
 	if (IS_ERR(mock_root))
 		return PTR_ERR(mock_root);
+	bypass_dir = debugfs_create_dir("iopass_mock", NULL);
+	debugfs_create_file("bypass", 0600, bypass_dir, NULL, &bypass_fops);
 	ret = sysfs_create_group(&mock_root->kobj, &mock_root_group);
 	if (ret)
 		goto out_root;
@@ -445,12 +526,17 @@ out_devices:
 	mock_remove_devices();
 	sysfs_remove_group(&mock_root->kobj, &mock_root_group);
 out_root:
+	debugfs_remove_recursive(bypass_dir);
 	root_device_unregister(mock_root);
 	return ret;
 }
 
 static void __exit iopass_mock_exit(void)
 {
+	debugfs_remove_recursive(bypass_dir);
+	mutex_lock(&bypass_lock);
+	bypass_stop();
+	mutex_unlock(&bypass_lock);
 	mock_remove_devices();
 	sysfs_remove_group(&mock_root->kobj, &mock_root_group);
 	root_device_unregister(mock_root);

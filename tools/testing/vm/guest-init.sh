@@ -24,7 +24,8 @@ export IOPASS_KO=/iopass/iopass.ko
 KMEMLEAK=/sys/kernel/debug/kmemleak
 
 # The stock kernels' modules the tests use: e1000 is the DMA-API driver of
-# a group mate, pci-stub a driver that does no DMA.
+# a group mate, pci-stub a driver that does no DMA, irqbypass a dependency
+# of iopass.
 for m in /lib/modules/*.ko; do
 	[ -e "$m" ] && insmod "$m"
 done

@@ -33,7 +33,8 @@ mkdir -p "$root/iopass/variants"
 cp "$TOP_DIR/selftests/build/"iopass_* "$root/iopass/selftests/"
 cp "$TOP_DIR/selftests/build/"variant_* "$root/iopass/variants/"
 if [ -n "$MODDIR" ]; then
-	for m in drivers/pci/pci-stub drivers/net/ethernet/intel/e1000/e1000; do
+	for m in drivers/pci/pci-stub drivers/net/ethernet/intel/e1000/e1000 \
+		 virt/lib/irqbypass; do
 		f=$(ls "$MODDIR/kernel/$m".ko* | head -n1)
 		case "$f" in
 		*.xz) xz -dc "$f" >"$root/lib/modules/${m##*/}.ko" ;;
