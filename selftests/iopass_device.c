@@ -526,6 +526,34 @@ TEST_F(nvme, msix_vector_is_offered_for_irq_bypass)
 	close(efd);
 }
 
+/* A raw FLR or D3 through config space would stop decode unseen: stripped. */
+TEST_F(nvme, config_writes_cannot_reset_or_power_down)
+{
+	int pcie = find_cap(self->dev, 0x10), pm = find_cap(self->dev, 0x01);
+	unsigned short v;
+
+	ASSERT_NE(0, pcie);
+	nvme_w32(self->regs, NVME_AQA, 0x001f001f);
+	mmio_write64(self->regs, NVME_ASQ, IOVA_ASQ);
+	mmio_write64(self->regs, NVME_ACQ, IOVA_ACQ);
+	nvme_w32(self->regs, NVME_CC, 0x00460001);
+	ASSERT_TRUE(nvme_wait_ready(self->regs, true));
+
+	ASSERT_EQ(0, dev_cfg_rw(self->dev, pcie + 8, &v, 2, false));
+	v |= 0x8000;			/* PCI_EXP_DEVCTL_BCR_FLR */
+	ASSERT_EQ(0, dev_cfg_rw(self->dev, pcie + 8, &v, 2, true));
+	EXPECT_EQ(0x00460001, mmio_read32(self->regs, NVME_CC));
+	if (pm) {
+		v = 3;			/* D3hot */
+		ASSERT_EQ(0, dev_cfg_rw(self->dev, pm + 4, &v, 2, true));
+		ASSERT_EQ(0, dev_cfg_rw(self->dev, pm + 4, &v, 2, false));
+		EXPECT_EQ(0, v & 3);
+	}
+	EXPECT_EQ(1, mmio_read32(self->regs, NVME_CSTS) & 1);
+	nvme_w32(self->regs, NVME_CC, 0);
+	ASSERT_TRUE(nvme_wait_ready(self->regs, false));
+}
+
 TEST_F(nvme, reset_returns_the_controller_to_power_on)
 {
 	struct iopass_device_info info = { .size = sizeof(info) };

@@ -9,7 +9,9 @@
  *  - writes to the BARs and the ROM BAR: they would move the device's
  *    decode over someone else's; and to the MSI and MSI-X capabilities:
  *    interrupts are set up through IOPASS_DEVICE_SET_IRQS only.  Those
- *    writes are dropped, as a device ignores writes to read-only bits;
+ *    writes are dropped, as a device ignores writes to read-only bits; and
+ *    the PCIe "initiate FLR" bit and the PM power-state bits are stripped
+ *    from writes, since a reset or D3 would stop decode unseen;
  *  - access to memory the device is not decoding: a BAR access while
  *    memory decode is off fails with EIO, and mmaps are fault-based, so
  *    turning decode off (or resetting) zaps them and a later touch gets
@@ -242,6 +244,34 @@ static bool iopass_pci_cfg_protected(struct pci_dev *pdev, u64 off,
 	return false;
 }
 
+/* Clear the bits @bits of 16-bit register @reg within a write at @off. */
+static void iopass_pci_strip(u64 off, unsigned int sz, u32 *val, int reg,
+			     u16 bits)
+{
+	int b;
+
+	for (b = 0; b < 2; b++)
+		if (reg + b >= off && reg + b < off + sz)
+			*val &= ~((u32)((bits >> (8 * b)) & 0xff) <<
+				  (8 * (reg + b - off)));
+}
+
+/*
+ * Bits the owner may not set: a function-level reset and a power-state
+ * change both stop memory decode behind iopass's back (the mappings would
+ * not be zapped); resets go through IOPASS_DEVICE_RESET instead.
+ */
+static void iopass_pci_cfg_sanitize(struct pci_dev *pdev, u64 off,
+				    unsigned int sz, u32 *val)
+{
+	if (pdev->pcie_cap)
+		iopass_pci_strip(off, sz, val, pdev->pcie_cap + PCI_EXP_DEVCTL,
+				 PCI_EXP_DEVCTL_BCR_FLR);
+	if (pdev->pm_cap)
+		iopass_pci_strip(off, sz, val, pdev->pm_cap + PCI_PM_CTRL,
+				 PCI_PM_CTRL_STATE_MASK);
+}
+
 static int iopass_pci_cfg_access(struct iopass_pci_device *ipdev, u64 off,
 				 unsigned int sz, u32 *val, bool write)
 {
@@ -266,6 +296,7 @@ static int iopass_pci_cfg_access(struct iopass_pci_device *ipdev, u64 off,
 	}
 	if (iopass_pci_cfg_protected(pdev, off, sz))
 		return 0;	/* dropped */
+	iopass_pci_cfg_sanitize(pdev, off, sz, val);
 	/* Decode may go off: no BAR access or fault may run meanwhile. */
 	if (command)
 		down_write(&ipdev->memory_lock);
