@@ -295,6 +295,54 @@ TEST_F(edu, intx_is_masked_until_unmasked)
 	close(efd);
 }
 
+/* Unmasking after the INTx vector was turned off must be harmless. */
+TEST_F(edu, intx_unmask_after_the_vector_is_off)
+{
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	__s32 fd = efd, off = -1;
+	__u32 one = 1;
+
+	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_SET_EVENTFD,
+			      IOPASS_IRQ_INTX, 0, 1, &fd));
+	ASSERT_EQ(4, bar_rw(self->dev, 0, EDU_IRQ_RAISE, &one, 4, true));
+	EXPECT_EQ(1, events(efd, 2000));	/* masked now, still asserted */
+	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_SET_EVENTFD,
+			      IOPASS_IRQ_INTX, 0, 1, &off));
+	EXPECT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_SET_UNMASK, IOPASS_IRQ_INTX,
+			      0, 1, NULL));
+	ASSERT_EQ(4, bar_rw(self->dev, 0, EDU_IRQ_ACK, &one, 4, true));
+	close(efd);
+}
+
+/*
+ * Detaching stops the device (bus mastering off) and takes its BAR
+ * mappings away: its group may next be in someone else's address space.
+ */
+TEST_F(edu, detach_stops_dma_and_takes_the_mappings)
+{
+	char path[PATH_MAX];
+	unsigned short cmd;
+	__u32 *bar;
+	int fd;
+
+	bar = dev_map_bar(self->dev, 0, EDU_BAR_SIZE);
+	ASSERT_NE(NULL, bar);
+	EXPECT_EQ(0x010000ed, mmio_read32(bar, 0));
+	ASSERT_EQ(0, device_detach(self->dev));
+	EXPECT_TRUE(read_faults(bar));
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/config", self->bdf);
+	fd = open(path, O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(2, pread(fd, &cmd, 2, 0x04));
+	close(fd);
+	EXPECT_EQ(0, cmd & 0x4);		/* PCI_COMMAND_MASTER */
+	/* Attached again, the mapping works (DMA waits for the owner). */
+	ASSERT_EQ(0, device_attach(self->dev, self->ctx, self->ioas));
+	EXPECT_FALSE(read_faults(bar));
+	EXPECT_EQ(0x010000ed, mmio_read32(bar, 0));
+	munmap(bar, EDU_BAR_SIZE);
+}
+
 TEST_F(edu, set_irqs_arguments_are_checked)
 {
 	int efd = eventfd(0, EFD_CLOEXEC);

@@ -19,9 +19,6 @@
 
 #include "iopass.h"
 
-/* The most ranges IOPASS_IOAS_IOVA_RANGES writes in one call. */
-#define IOPASS_MAX_RANGES	256
-
 /**
  * struct iopass_ctx - an open /dev/iopass
  * @ioas: address spaces by ID
@@ -118,14 +115,15 @@ static int iopass_ctx_iova_ranges(void *priv, void *arg)
 	struct iopass_ioas_iova_ranges *cmd = arg;
 	struct iopass_iova_range *ranges;
 	struct iopass_ioas *ioas;
-	unsigned int room = min_t(u32, cmd->num_ranges, IOPASS_MAX_RANGES);
 	unsigned long align;
-	unsigned int n;
+	unsigned int n, room;
 	int ret = 0;
 
 	ioas = iopass_ctx_lookup(priv, cmd->ioas_id);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
+	/* Room for what the caller offers, or for all there are if fewer. */
+	room = min(cmd->num_ranges, iopass_ioas_iova_ranges(ioas, NULL, 0, &align));
 	ranges = kcalloc(room, sizeof(*ranges), GFP_KERNEL);
 	if (!ranges && room) {
 		ret = -ENOMEM;

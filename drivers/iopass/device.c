@@ -105,6 +105,13 @@ static int iopass_device_get_info(void *priv, void *arg)
 	return 0;
 }
 
+static void iopass_device_set_attached(struct iopass_device *idev,
+				       bool attached)
+{
+	if (idev->ops->attached)
+		idev->ops->attached(idev, attached);
+}
+
 static int iopass_device_attach(void *priv, void *arg)
 {
 	struct iopass_device_attach *cmd = arg;
@@ -121,12 +128,20 @@ static int iopass_device_attach(void *priv, void *arg)
 		return PTR_ERR(ioas);
 	ret = iopass_group_attach(priv, ioas);
 	iopass_ioas_put(ioas);
+	if (!ret)
+		iopass_device_set_attached(priv, true);
 	return ret;
 }
 
 static int iopass_device_detach(void *priv, void *arg)
 {
-	return iopass_group_detach(priv);
+	struct iopass_device *idev = priv;
+
+	if (!READ_ONCE(idev->ioas))
+		return -ENOENT;
+	/* Stop it first: its group may next be in another address space. */
+	iopass_device_set_attached(idev, false);
+	return iopass_group_detach(idev);
 }
 
 static const struct iopass_ioctl_op iopass_device_ioctls[] = {
@@ -237,6 +252,8 @@ static int iopass_device_open(struct inode *inode, struct file *filp)
 		ret = -ENODEV;
 	else if (idev->ops->open)
 		ret = idev->ops->open(idev);
+	/* Only this opener writes it while it holds @opened. */
+	WRITE_ONCE(idev->backend_open, !ret);
 	up_read(&idev->lock);
 	if (ret) {
 		atomic_set(&idev->opened, 0);
@@ -252,8 +269,9 @@ static int iopass_device_fd_release(struct inode *inode, struct file *filp)
 
 	down_read(&idev->lock);
 	if (idev->live) {
-		if (idev->ops->close)
+		if (idev->backend_open && idev->ops->close)
 			idev->ops->close(idev);
+		WRITE_ONCE(idev->backend_open, false);
 		iopass_group_detach(idev);
 	}
 	/* Under the lock: an unbind must not also close what was closed. */
@@ -281,6 +299,7 @@ static void iopass_device_release(struct device *dev)
 
 	if (idev->id >= 0)
 		iopass_bus_free_devt(idev);
+	put_device(idev->dev.parent);
 	kfree(idev);
 }
 
@@ -311,7 +330,8 @@ struct iopass_device *iopass_device_alloc(struct device *parent,
 	init_waitqueue_head(&idev->released);
 	device_initialize(&idev->dev);
 	idev->dev.bus = &iopass_bus_type;
-	idev->dev.parent = parent;
+	/* The backend's state may point at it as long as an fd is open. */
+	idev->dev.parent = get_device(parent);
 	idev->dev.groups = iopass_device_groups;
 	idev->dev.release = iopass_device_release;
 	cdev_init(&idev->cdev, &iopass_device_fops);
@@ -383,8 +403,9 @@ void iopass_device_unregister(struct iopass_device *idev)
 	}
 
 	down_write(&idev->lock);
-	if (atomic_read(&idev->opened) && idev->ops->close)
+	if (idev->backend_open && idev->ops->close)
 		idev->ops->close(idev);	/* revoke what the open fd has */
+	idev->backend_open = false;
 	idev->live = false;
 	idev->ops->quiesce(idev);
 	iopass_group_detach(idev);

@@ -14,9 +14,10 @@
  * every mapping of the request is unmapped from every domain, each domain's
  * IOTLB is flushed once for the whole request, and only then are pages
  * unpinned.  If an IOMMU reports unmapping a different length than asked,
- * iopass cannot know what the device can still reach: that mapping's pages
- * stay pinned, on the IOAS's stuck list, until no domain is left (the IOAS
- * is released), and the UNMAP fails with EIO.
+ * iopass cannot know what the device can still reach: that mapping stays,
+ * pinned and in the tree (so its IOVAs are not reused), a later UNMAP
+ * tries again, and this one fails with EIO.  Pages a device may have
+ * written are marked dirty as they are unpinned.
  *
  * Invariant 2, nothing wider than asked: MAP passes the IOMMU exact,
  * physically contiguous runs (domain.c), and UNMAP must cover whole
@@ -49,14 +50,15 @@ MODULE_PARM_DESC(max_mappings,
  * @pages: the pinned pages, in IOVA order
  * @npages: how many
  * @prot: IOMMU_READ and/or IOMMU_WRITE
- * @next: links the mappings of one UNMAP while they await the flush, and
- *	the IOAS's stuck mappings
+ * @stuck: an IOMMU did not unmap it exactly (see above)
+ * @next: links the mappings of one UNMAP while they await the flush
  */
 struct iopass_map {
 	struct interval_tree_node node;
 	struct page **pages;
 	unsigned long npages;
 	int prot;
+	bool stuck;
 	struct iopass_map *next;
 };
 
@@ -79,7 +81,8 @@ struct iopass_resv {
  * the domains first (a mock checks the order there).
  */
 static void iopass_ioas_unpin(struct iopass_ioas *ioas, unsigned long iova,
-			      struct page **pages, unsigned long npages)
+			      struct page **pages, unsigned long npages,
+			      int prot)
 {
 	struct iopass_domain *dom;
 
@@ -87,7 +90,7 @@ static void iopass_ioas_unpin(struct iopass_ioas *ioas, unsigned long iova,
 	list_for_each_entry(dom, &ioas->domains, node)
 		if (dom->ops->unpinning)
 			dom->ops->unpinning(dom, iova, pages, npages);
-	unpin_user_pages(pages, npages);
+	unpin_user_pages_dirty_lock(pages, npages, prot & IOMMU_WRITE);
 }
 
 /**
@@ -131,7 +134,8 @@ static int iopass_account(struct iopass_ioas *ioas, unsigned long npages,
 static void iopass_map_release(struct iopass_ioas *ioas, struct iopass_map *map)
 {
 	lockdep_assert_held(&ioas->lock);
-	iopass_ioas_unpin(ioas, map->node.start, map->pages, map->npages);
+	iopass_ioas_unpin(ioas, map->node.start, map->pages, map->npages,
+			  map->prot);
 	iopass_account(ioas, map->npages, false);
 	ioas->pinned -= map->npages;
 	kvfree(map->pages);
@@ -161,7 +165,7 @@ static int iopass_unmap_chain(struct iopass_ioas *ioas, struct iopass_map *chain
 			if (done != len) {
 				pr_err("iopass: IOMMU unmapped %zu bytes at IOVA %#lx instead of %zu; keeping the pages pinned\n",
 				       done, map->node.start, len);
-				map->prot = -1;	/* marks it as not safe to free */
+				map->stuck = true;
 				bad++;
 			}
 		}
@@ -171,12 +175,14 @@ static int iopass_unmap_chain(struct iopass_ioas *ioas, struct iopass_map *chain
 
 	for (map = chain; map; map = next) {
 		next = map->next;
-		if (map->prot >= 0) {
+		if (!map->stuck) {
 			iopass_map_release(ioas, map);
-		} else {
-			map->next = ioas->stuck;
-			ioas->stuck = map;
+			continue;
 		}
+		/* Still reachable, maybe: keep it, and its IOVAs taken. */
+		map->stuck = false;
+		interval_tree_insert(&map->node, &ioas->maps);
+		ioas->nr_maps++;
 	}
 	return bad ? -EIO : 0;
 }
@@ -189,7 +195,7 @@ static void iopass_ioas_release(struct kref *kref)
 
 	/*
 	 * Every device has detached: no domain is left to flush, and no
-	 * device can reach even the stuck mappings' pages any more.
+	 * device can reach even a stuck mapping's pages any more.
 	 */
 	WARN_ON(!list_empty(&ioas->domains));
 	mutex_lock(&ioas->lock);
@@ -200,10 +206,6 @@ static void iopass_ioas_release(struct kref *kref)
 		chain = map;
 	}
 	iopass_unmap_chain(ioas, chain);
-	while ((map = ioas->stuck)) {
-		ioas->stuck = map->next;
-		iopass_map_release(ioas, map);
-	}
 	mutex_unlock(&ioas->lock);
 	mmdrop(ioas->mm);
 	mutex_destroy(&ioas->lock);
@@ -475,23 +477,23 @@ int iopass_ioas_map(struct iopass_ioas *ioas, u64 user_va, u64 length,
 		ret = -ENOMEM;
 		goto out_unlock;
 	}
-	map->pages = kvmalloc_array(npages, sizeof(*map->pages),
-				    GFP_KERNEL_ACCOUNT);
-	if (!map->pages) {
-		ret = -ENOMEM;
-		goto out_free_map;
-	}
 	map->npages = npages;
 	map->prot = prot;
 	map->node.start = start;
 	map->node.last = start + length - 1;
-
+	/* The limit first: a huge length must not even allocate. */
 	ret = iopass_account(ioas, npages, true);
 	if (ret)
-		goto out_free_pages;
+		goto out_free_map;
+	map->pages = kvmalloc_array(npages, sizeof(*map->pages),
+				    GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!map->pages) {
+		ret = -ENOMEM;
+		goto out_unaccount;
+	}
 	ret = iopass_pin(user_va, npages, prot & IOMMU_WRITE, map->pages);
 	if (ret)
-		goto out_unaccount;
+		goto out_free_pages;
 
 	list_for_each_entry(dom, &ioas->domains, node) {
 		ret = iopass_domain_map_pages(dom, start, map->pages, npages,
@@ -511,11 +513,11 @@ int iopass_ioas_map(struct iopass_ioas *ioas, u64 user_va, u64 length,
 	return 0;
 
 out_unpin:
-	iopass_ioas_unpin(ioas, start, map->pages, npages);
-out_unaccount:
-	iopass_account(ioas, npages, false);
+	iopass_ioas_unpin(ioas, start, map->pages, npages, prot);
 out_free_pages:
 	kvfree(map->pages);
+out_unaccount:
+	iopass_account(ioas, npages, false);
 out_free_map:
 	kfree(map);
 out_unlock:

@@ -109,9 +109,7 @@ struct iopass_domain {
  * @lock: protects every field below
  * @maps: interval tree of &struct iopass_map, by IOVA
  * @nr_maps: how many mappings
- * @pinned: pages pinned for them (stuck ones included)
- * @stuck: mappings an IOMMU did not unmap exactly: kept pinned until
- *	release, chained through &struct iopass_map.next
+ * @pinned: pages pinned for them
  * @domains: &struct iopass_domain the attached groups are in
  * @resv: IOVA ranges the attached groups' IOMMUs reserve
  * @mm: the memory that may be mapped; its locked_vm pays for the pins
@@ -123,7 +121,6 @@ struct iopass_ioas {
 	struct rb_root_cached maps;
 	unsigned long nr_maps;
 	unsigned long pinned;
-	struct iopass_map *stuck;
 	struct list_head domains;
 	struct list_head resv;
 	struct mm_struct *mm;
@@ -145,6 +142,10 @@ struct iopass_ioctl_op;
  *	device is live and attached
  * @mmap: optional: mmap of the device fd, same conditions
  * @request: optional: ask the owner to give the device back (unbind)
+ * @attached: optional: the device was attached (true) or is about to be
+ *	detached (false) from an address space; on detach the backend stops
+ *	the device's DMA and takes away what drives it (BAR mappings), since
+ *	its group may next be in someone else's address space
  * @ioctls: the backend's own ioctls on the device fd; handlers get the
  *	&struct iopass_device
  * @n_ioctls: how many
@@ -162,6 +163,7 @@ struct iopass_device_ops {
 		      size_t count, loff_t pos, bool write);
 	int (*mmap)(struct iopass_device *idev, struct vm_area_struct *vma);
 	void (*request)(struct iopass_device *idev);
+	void (*attached)(struct iopass_device *idev, bool attached);
 	const struct iopass_ioctl_op *ioctls;
 	unsigned int n_ioctls;
 	bool no_iommu_group;
@@ -203,6 +205,8 @@ struct iopass_group {
  * @live: under @lock: the device is registered and its backend bound; fd
  *	operations fail with ENODEV once it is false
  * @opened: the char device is open (it may be open once at a time)
+ * @backend_open: under @lock: the backend's open() ran and its close() has
+ *	not
  * @released: woken when the char device is released
  * @ioas: the address space the device is attached to, under
  *	iopass_groups_lock
@@ -218,6 +222,7 @@ struct iopass_device {
 	struct rw_semaphore lock;
 	bool live;
 	atomic_t opened;
+	bool backend_open;
 	wait_queue_head_t released;
 	struct iopass_ioas *ioas;
 	void *priv;
@@ -317,7 +322,8 @@ struct iopass_pci_vec {
  *	mappings are revoked; never held while touching user memory
  * @mapping: the address space of the open device file, whose BAR mappings
  *	are zapped
- * @revoked: under @memory_lock: BAR mappings must not be refaulted
+ * @revoked: under @memory_lock: BAR mappings must not be refaulted (the
+ *	fd was closed or revoked, or the device is detached)
  * @hole_bar: the BARs holding the MSI-X table ([0]) and PBA ([1]), -1: none
  * @hole_start: page-aligned start of each in its BAR
  * @hole_end: page-aligned end of each

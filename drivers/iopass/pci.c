@@ -88,7 +88,7 @@ static int iopass_pci_open(struct iopass_device *idev)
 		}
 	}
 	down_write(&ipdev->memory_lock);
-	ipdev->revoked = false;
+	ipdev->revoked = !READ_ONCE(idev->ioas);	/* faults need attach */
 	ipdev->mapping = NULL;
 	up_write(&ipdev->memory_lock);
 	return 0;
@@ -120,6 +120,19 @@ static void iopass_pci_close(struct iopass_device *idev)
 	pci_disable_device(pdev);
 }
 
+static void iopass_pci_attached(struct iopass_device *idev, bool attached)
+{
+	struct iopass_pci_device *ipdev = iopass_to_pci(idev);
+
+	if (!attached)
+		pci_clear_master(ipdev->pdev);
+	down_write(&ipdev->memory_lock);
+	ipdev->revoked = !attached;
+	if (!attached)
+		iopass_pci_zap(ipdev);
+	up_write(&ipdev->memory_lock);
+}
+
 static void iopass_pci_request(struct iopass_device *idev)
 {
 	iopass_pci_signal(iopass_to_pci(idev), IOPASS_IRQ_REQ);
@@ -135,9 +148,10 @@ static int iopass_pci_reset(void *priv, void *arg)
 		return ret;
 	if (!iopass_pci_can_reset(ipdev->pdev))
 		return -EOPNOTSUPP;
+	/* Nothing may touch the device through a mapping while it resets. */
 	down_write(&ipdev->memory_lock);
-	ret = pci_try_reset_function(ipdev->pdev);
 	iopass_pci_zap(ipdev);
+	ret = pci_try_reset_function(ipdev->pdev);
 	up_write(&ipdev->memory_lock);
 	return ret == -ENOTTY ? -EOPNOTSUPP : ret;
 }
@@ -163,6 +177,7 @@ static const struct iopass_device_ops iopass_pci_ops = {
 	.rw = iopass_pci_rw,
 	.mmap = iopass_pci_mmap,
 	.request = iopass_pci_request,
+	.attached = iopass_pci_attached,
 	.ioctls = iopass_pci_ioctls,
 	.n_ioctls = ARRAY_SIZE(iopass_pci_ioctls),
 };

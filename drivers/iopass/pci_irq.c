@@ -7,7 +7,10 @@
  * handler, so no handler can signal an eventfd being swapped or put (the
  * CVE-2024-26810 class).  INTx is masked in the device by its handler
  * (the line may be shared) and unmasked by IOPASS_IRQ_SET_UNMASK, both
- * under intx_spin.  Everything else is under irq_lock.
+ * under intx_spin; INTx is enabled in the device only while its handler is
+ * requested, and the owner cannot flip PCI_COMMAND_INTX_DISABLE itself
+ * (pci_region.c), so the device never asserts a line nobody handles.
+ * Everything else is under irq_lock.
  *
  * Each MSI/MSI-X vector is also offered to the irqbypass manager, keyed
  * by its eventfd: a hypervisor (KVM) that consumes the same eventfd can
@@ -98,7 +101,7 @@ static void iopass_pci_intx_unmask(struct iopass_pci_device *ipdev)
 	unsigned long flags;
 
 	spin_lock_irqsave(&ipdev->intx_spin, flags);
-	if (ipdev->intx_masked) {
+	if (ipdev->intx_masked && ipdev->vecs[0].trigger) {
 		/* Still asserted: it fires again at once, so say so and stay masked. */
 		if (pci_check_and_unmask_intx(ipdev->pdev))
 			ipdev->intx_masked = false;
@@ -119,8 +122,14 @@ static void iopass_pci_vec_off(struct iopass_pci_device *ipdev, unsigned int v)
 	if (vec->bypass)
 		irq_bypass_unregister_producer(&vec->producer);
 	vec->bypass = false;
-	free_irq(vec->irq, ipdev->irq_type == IOPASS_IRQ_INTX ?
-			   (void *)ipdev : (void *)vec);
+	if (ipdev->irq_type == IOPASS_IRQ_INTX) {
+		/* No handler: the device must not assert a (shared) line. */
+		pci_intx(ipdev->pdev, 0);
+		free_irq(vec->irq, ipdev);
+		ipdev->intx_masked = false;
+	} else {
+		free_irq(vec->irq, vec);
+	}
 	eventfd_ctx_put(vec->trigger);
 	vec->trigger = NULL;
 }
@@ -162,7 +171,7 @@ static int iopass_pci_type_on(struct iopass_pci_device *ipdev,
 			goto out_free;
 		}
 		ipdev->intx_masked = false;
-		pci_intx(pdev, 1);
+		pci_intx(pdev, 0);	/* until a handler is there */
 	} else {
 		ret = pci_alloc_irq_vectors(pdev, nvec, nvec,
 					    index == IOPASS_IRQ_MSI ?
@@ -196,6 +205,8 @@ static int iopass_pci_vec_on(struct iopass_pci_device *ipdev, unsigned int v,
 		vec->irq = pdev->irq;
 		ret = request_irq(vec->irq, iopass_pci_intx_handler, IRQF_SHARED,
 				  vec->name, ipdev);
+		if (!ret)
+			pci_intx(pdev, 1);
 	} else {
 		vec->irq = pci_irq_vector(pdev, v);
 		ret = request_irq(vec->irq, iopass_pci_msi_handler, 0,

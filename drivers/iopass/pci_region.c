@@ -74,6 +74,17 @@ static bool iopass_pci_in_hole(struct iopass_pci_device *ipdev, int bar,
 	return false;
 }
 
+/*
+ * A memory BAR of whole pages: mapping a smaller one would hand over the
+ * rest of its page, which may be another device's registers.
+ */
+static bool iopass_pci_mappable(struct pci_dev *pdev, int bar)
+{
+	return (pci_resource_flags(pdev, bar) & IORESOURCE_MEM) &&
+	       PAGE_ALIGNED(pci_resource_start(pdev, bar)) &&
+	       PAGE_ALIGNED(pci_resource_len(pdev, bar));
+}
+
 /**
  * iopass_pci_region_info() - IOPASS_DEVICE_REGION_INFO
  * @priv: the &struct iopass_device
@@ -107,7 +118,7 @@ int iopass_pci_region_info(void *priv, void *arg)
 	info->region_flags = IOPASS_REGION_READ | IOPASS_REGION_WRITE;
 	if (pci_resource_flags(pdev, i) & IORESOURCE_IO)
 		info->region_flags |= IOPASS_REGION_IO_PORT;
-	else if (PAGE_ALIGNED(pci_resource_start(pdev, i)))
+	else if (iopass_pci_mappable(pdev, i))
 		info->region_flags |= IOPASS_REGION_MMAP;
 	for (h = 0; h < 2; h++) {
 		if (ipdev->hole_bar[h] != (int)i)
@@ -128,7 +139,7 @@ static bool iopass_pci_decoding(struct iopass_pci_device *ipdev, int bar)
 	u16 cmd, bit = PCI_COMMAND_MEMORY;
 
 	lockdep_assert_held(&ipdev->memory_lock);
-	if (ipdev->revoked)
+	if (ipdev->revoked || !READ_ONCE(ipdev->idev->ioas))
 		return false;
 	if (pci_resource_flags(ipdev->pdev, bar) & IORESOURCE_IO)
 		bit = PCI_COMMAND_IO;
@@ -259,11 +270,21 @@ static void iopass_pci_strip(u64 off, unsigned int sz, u32 *val, int reg,
 /*
  * Bits the owner may not set: a function-level reset and a power-state
  * change both stop memory decode behind iopass's back (the mappings would
- * not be zapped); resets go through IOPASS_DEVICE_RESET instead.
+ * not be zapped); resets go through IOPASS_DEVICE_RESET instead.  And the
+ * INTx disable bit stays as iopass set it (pci_irq.c).
  */
 static void iopass_pci_cfg_sanitize(struct pci_dev *pdev, u64 off,
 				    unsigned int sz, u32 *val)
 {
+	u16 cmd;
+
+	if (off <= PCI_COMMAND + 1 && off + sz > PCI_COMMAND + 1) {
+		pci_read_config_word(pdev, PCI_COMMAND, &cmd);
+		iopass_pci_strip(off, sz, val, PCI_COMMAND,
+				 PCI_COMMAND_INTX_DISABLE);
+		*val |= (u32)((cmd & PCI_COMMAND_INTX_DISABLE) >> 8)
+			<< (8 * (PCI_COMMAND + 1 - off));
+	}
 	if (pdev->pcie_cap)
 		iopass_pci_strip(off, sz, val, pdev->pcie_cap + PCI_EXP_DEVCTL,
 				 PCI_EXP_DEVCTL_BCR_FLR);
@@ -409,20 +430,21 @@ int iopass_pci_mmap(struct iopass_device *idev, struct vm_area_struct *vma)
 	u64 start = (vma->vm_pgoff << PAGE_SHIFT) & IOPASS_REGION_MASK;
 	u64 len = vma->vm_end - vma->vm_start;
 	struct pci_dev *pdev = ipdev->pdev;
+	int ret = 0;
 
-	if (bar >= PCI_STD_NUM_BARS || !ipdev->bar[bar] ||
-	    !(vma->vm_flags & VM_SHARED) ||
-	    !(pci_resource_flags(pdev, bar) & IORESOURCE_MEM) ||
-	    !PAGE_ALIGNED(pci_resource_start(pdev, bar)) ||
-	    start + len > PAGE_ALIGN(pci_resource_len(pdev, bar)))
-		return -EINVAL;
-	if (iopass_pci_in_hole(ipdev, bar, start, len))
-		return -EACCES;
 	/* mmap_lock, then memory_lock: the order faults take them in too. */
 	down_write(&ipdev->memory_lock);
-	if (ipdev->revoked) {
+	if (ipdev->revoked)
+		ret = -ENODEV;
+	else if (bar >= PCI_STD_NUM_BARS || !ipdev->bar[bar] ||
+		 !(vma->vm_flags & VM_SHARED) || !iopass_pci_mappable(pdev, bar) ||
+		 start + len > pci_resource_len(pdev, bar))
+		ret = -EINVAL;
+	else if (iopass_pci_in_hole(ipdev, bar, start, len))
+		ret = -EACCES;
+	if (ret) {
 		up_write(&ipdev->memory_lock);
-		return -ENODEV;
+		return ret;
 	}
 	vma->vm_private_data = ipdev;
 	vma->vm_ops = &iopass_pci_vm_ops;

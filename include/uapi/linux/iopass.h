@@ -133,7 +133,7 @@ struct iopass_device_info {
  *
  * Create an empty address space.
  *
- * Return: 0; ENOMEM.
+ * Return: 0; ENOMEM; ENOSPC: the context holds 2^31 - 1 address spaces.
  */
 struct iopass_ioas_alloc {
 	__u32 size;
@@ -192,8 +192,11 @@ struct iopass_iova_range {
  * window, firmware-reserved "RMRR" ranges).  With no device attached,
  * every page-aligned IOVA is allowed; attaching a device narrows the set.
  *
- * Return: 0; ENOENT: no such IOAS; EMSGSIZE: @num_ranges was too small
- * (it now holds the number needed, and the first entries were written).
+ * If @num_ranges (in) is smaller than the number of ranges, only that many
+ * are written and @num_ranges (out) says how many there are: call again
+ * with more room.
+ *
+ * Return: 0; ENOENT: no such IOAS; EFAULT.
  */
 struct iopass_ioas_iova_ranges {
 	__u32 size;
