@@ -363,6 +363,9 @@ ssize_t iopass_pci_rw(struct iopass_device *idev, char __user *buf,
 		      size_t count, loff_t pos, bool write);
 int iopass_pci_mmap(struct iopass_device *idev, struct vm_area_struct *vma);
 void iopass_pci_zap(struct iopass_pci_device *ipdev);
+#if IS_ENABLED(CONFIG_KUNIT)
+void iopass_pci_strip(u64 off, unsigned int sz, u32 *val, int reg, u16 bits);
+#endif
 void iopass_pci_regions_init(struct iopass_pci_device *ipdev);
 int iopass_pci_irq_info(void *priv, void *arg);
 int iopass_pci_set_irqs(void *priv, void *arg);

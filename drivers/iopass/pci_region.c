@@ -10,8 +10,10 @@
  *    decode over someone else's; and to the MSI and MSI-X capabilities:
  *    interrupts are set up through IOPASS_DEVICE_SET_IRQS only.  Those
  *    writes are dropped, as a device ignores writes to read-only bits; and
- *    the PCIe "initiate FLR" bit and the PM power-state bits are stripped
- *    from writes, since a reset or D3 would stop decode unseen;
+ *    the "initiate FLR" bits (PCIe and Advanced Features) and the PM
+ *    power-state bits are stripped from writes, since a reset or D3 would
+ *    stop decode unseen; writes to Resizable BAR and SR-IOV capabilities
+ *    are dropped too;
  *  - access to memory the device is not decoding: a BAR access while
  *    memory decode is off fails with EIO, and mmaps are fault-based, so
  *    turning decode off (or resetting) zaps them and a later touch gets
@@ -23,6 +25,7 @@
  * bounce variable), so a fault, which comes with mmap_lock held, can
  * always take it.
  */
+#include <kunit/visibility.h>
 #include <linux/mm.h>
 #include <linux/pci.h>
 #include <linux/uaccess.h>
@@ -229,13 +232,35 @@ static ssize_t iopass_pci_bar_rw(struct iopass_pci_device *ipdev, int bar,
 	return done ? done : err;
 }
 
-/* Writes iopass drops: BARs, ROM BAR, MSI and MSI-X capabilities. */
+/* Does [off, off + sz) overlap extended capability @id (@len bytes)? */
+static bool iopass_pci_in_ext_cap(struct pci_dev *pdev, int id, int len,
+				  u64 off, unsigned int sz)
+{
+	int cap;
+
+	if (off + sz <= PCI_CFG_SPACE_SIZE)
+		return false;
+	cap = pci_find_ext_capability(pdev, id);
+	return cap && off < cap + len && off + sz > cap;
+}
+
+/*
+ * Writes iopass drops: BARs, ROM BAR, MSI and MSI-X capabilities, and the
+ * Resizable BAR and SR-IOV capabilities (they resize or add what the
+ * device decodes).
+ */
 static bool iopass_pci_cfg_protected(struct pci_dev *pdev, u64 off,
 				     unsigned int sz)
 {
 	u64 end = off + sz;
 	u16 flags;
 	int len;
+
+	if (iopass_pci_in_ext_cap(pdev, PCI_EXT_CAP_ID_REBAR,
+				  PCI_REBAR_CTRL + 8 * PCI_STD_NUM_BARS, off, sz) ||
+	    iopass_pci_in_ext_cap(pdev, PCI_EXT_CAP_ID_SRIOV,
+				  PCI_EXT_CAP_SRIOV_SIZEOF, off, sz))
+		return true;
 
 	if (off < PCI_BASE_ADDRESS_5 + 4 && end > PCI_BASE_ADDRESS_0)
 		return true;
@@ -255,9 +280,16 @@ static bool iopass_pci_cfg_protected(struct pci_dev *pdev, u64 off,
 	return false;
 }
 
-/* Clear the bits @bits of 16-bit register @reg within a write at @off. */
-static void iopass_pci_strip(u64 off, unsigned int sz, u32 *val, int reg,
-			     u16 bits)
+/**
+ * iopass_pci_strip() - clear bits of a 16-bit register in a config write
+ * @off: config offset the write starts at
+ * @sz: its size (1, 2 or 4)
+ * @val: the value written, little-endian as config space is
+ * @reg: the register's offset
+ * @bits: the register's bits to clear, wherever the write overlaps them
+ */
+VISIBLE_IF_KUNIT void iopass_pci_strip(u64 off, unsigned int sz, u32 *val,
+				       int reg, u16 bits)
 {
 	int b;
 
@@ -266,6 +298,7 @@ static void iopass_pci_strip(u64 off, unsigned int sz, u32 *val, int reg,
 			*val &= ~((u32)((bits >> (8 * b)) & 0xff) <<
 				  (8 * (reg + b - off)));
 }
+EXPORT_SYMBOL_IF_KUNIT(iopass_pci_strip);
 
 /*
  * Bits the owner may not set: a function-level reset and a power-state
@@ -277,6 +310,7 @@ static void iopass_pci_cfg_sanitize(struct pci_dev *pdev, u64 off,
 				    unsigned int sz, u32 *val)
 {
 	u16 cmd;
+	int af;
 
 	if (off <= PCI_COMMAND + 1 && off + sz > PCI_COMMAND + 1) {
 		pci_read_config_word(pdev, PCI_COMMAND, &cmd);
@@ -291,6 +325,10 @@ static void iopass_pci_cfg_sanitize(struct pci_dev *pdev, u64 off,
 	if (pdev->pm_cap)
 		iopass_pci_strip(off, sz, val, pdev->pm_cap + PCI_PM_CTRL,
 				 PCI_PM_CTRL_STATE_MASK);
+	af = pci_find_capability(pdev, PCI_CAP_ID_AF);
+	if (af)
+		iopass_pci_strip(off, sz, val, af + PCI_AF_CTRL,
+				 PCI_AF_CTRL_FLR);
 }
 
 static int iopass_pci_cfg_access(struct iopass_pci_device *ipdev, u64 off,

@@ -408,9 +408,11 @@ enum iopass_region_flags {
  * Configuration space is virtualised where raw access would be unsafe:
  * writes to the BARs, the expansion ROM BAR and the MSI and MSI-X
  * capabilities are dropped (reads show the device's values); interrupts
- * are set up with IOPASS_DEVICE_SET_IRQS.  The PCIe "initiate function
- * level reset" bit and the power-management state bits are cleared from
- * writes: reset with IOPASS_DEVICE_RESET.  BAR accesses of 1, 2, 4 (and,
+ * are set up with IOPASS_DEVICE_SET_IRQS.  Writes to the Resizable BAR and
+ * SR-IOV capabilities are dropped too.  The "initiate function level
+ * reset" bits (PCIe, Advanced Features), the power-management state bits
+ * and the INTx disable bit are kept out of writes: reset with
+ * IOPASS_DEVICE_RESET.  BAR accesses of 1, 2, 4 (and,
  * for memory BARs, 8) bytes go to the device as single accesses; a BAR
  * access while memory decode is off in the command register fails with
  * EIO, and mappings of the BARs are zapped when decode goes off or the
