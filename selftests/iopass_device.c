@@ -113,13 +113,7 @@ FIXTURE_SETUP(edu)
 {
 	ASSERT_EQ(0, pci_find(EDU_VENDOR, EDU_DEVICE, ALONE_IN_GROUP, 0,
 			      self->bdf, sizeof(self->bdf)));
-	ASSERT_EQ(0, pci_bind(self->bdf, "iopass-pci"));
-	self->dev = iopass_open(self->bdf);
-	ASSERT_LE(0, self->dev);
-	self->ctx = ctx_open();
-	ASSERT_LE(0, self->ctx);
-	ASSERT_EQ(0, ioas_alloc(self->ctx, &self->ioas));
-	ASSERT_EQ(0, device_attach(self->dev, self->ctx, self->ioas));
+	ASSERT_EQ(0, iopass_own(self->bdf, &self->dev, &self->ctx, &self->ioas));
 	ASSERT_EQ(0, dev_command(self->dev, 0x6, true));
 }
 
@@ -461,13 +455,7 @@ FIXTURE_SETUP(nvme)
 {
 	ASSERT_EQ(0, pci_find(NVME_VENDOR, NVME_DEVICE, ANY_GROUP, 0, self->bdf,
 			      sizeof(self->bdf)));
-	ASSERT_EQ(0, pci_bind(self->bdf, "iopass-pci"));
-	self->dev = iopass_open(self->bdf);
-	ASSERT_LE(0, self->dev);
-	self->ctx = ctx_open();
-	ASSERT_LE(0, self->ctx);
-	ASSERT_EQ(0, ioas_alloc(self->ctx, &self->ioas));
-	ASSERT_EQ(0, device_attach(self->dev, self->ctx, self->ioas));
+	ASSERT_EQ(0, iopass_own(self->bdf, &self->dev, &self->ctx, &self->ioas));
 	ASSERT_EQ(0, dev_command(self->dev, 0x6, true));
 	self->bar0.size = sizeof(self->bar0);
 	ASSERT_EQ(0, ioctl_errno(self->dev, IOPASS_DEVICE_REGION_INFO,

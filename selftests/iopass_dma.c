@@ -45,13 +45,7 @@ FIXTURE_SETUP(edu)
 	self->locked_kb = locked_vm_kb();
 	ASSERT_EQ(0, pci_find(EDU_VENDOR, EDU_DEVICE, ALONE_IN_GROUP, 0,
 			      self->bdf, sizeof(self->bdf)));
-	ASSERT_EQ(0, pci_bind(self->bdf, "iopass-pci"));
-	self->dev = iopass_open(self->bdf);
-	ASSERT_LE(0, self->dev);
-	self->ctx = ctx_open();
-	ASSERT_LE(0, self->ctx);
-	ASSERT_EQ(0, ioas_alloc(self->ctx, &self->ioas));
-	ASSERT_EQ(0, device_attach(self->dev, self->ctx, self->ioas));
+	ASSERT_EQ(0, iopass_own(self->bdf, &self->dev, &self->ctx, &self->ioas));
 	self->bar = dev_edu_bar(self->dev);
 	ASSERT_NE(NULL, self->bar);
 	ASSERT_EQ(0x010000ed, mmio_read32(self->bar, EDU_ID));

@@ -376,6 +376,31 @@ static inline int device_detach(int dev)
 	return ioctl_errno(dev, IOPASS_DEVICE_DETACH, &cmd);
 }
 
+/*
+ * Take @bdf as an owner does: bind it to iopass, open it, open a context
+ * with one address space and attach the device to it.  0, or the -errno
+ * of the step that failed (the fds opened so far are left in *@dev and
+ * *@ctx, -1 otherwise, for the caller to close).
+ */
+static inline int iopass_own(const char *bdf, int *dev, int *ctx, __u32 *ioas)
+{
+	int ret;
+
+	*dev = -1;
+	*ctx = -1;
+	ret = pci_bind(bdf, "iopass-pci");
+	if (ret)
+		return ret;
+	*dev = iopass_open(bdf);
+	if (*dev < 0)
+		return *dev;
+	*ctx = ctx_open();
+	if (*ctx < 0)
+		return *ctx;
+	ret = ioas_alloc(*ctx, ioas);
+	return ret ? ret : device_attach(*dev, *ctx, *ioas);
+}
+
 /* ---- what the kernel holds for us: pins and locked_vm ---- */
 
 static inline long vmstat_read(const char *name)
