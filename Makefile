@@ -11,12 +11,17 @@
 #   make kunit                KUnit on the debug kernel
 #   make selftests KVER=6.1|6.12|debug
 #   make lint                 checkpatch, sparse, kernel-doc
+#   make install              install iopass.ko for KDIR's kernel, the
+#                             modprobe.d options and the udev rule
+#   make uninstall            remove them
+#   make dkms                 build through DKMS for the stock kernels
 
 # The running kernel's headers if installed, else the newest Debian headers.
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 	  $(lastword $(sort $(wildcard /usr/src/linux-headers-*-amd64))))
 W ?= 1
 RIG := tools/testing/vm
+KREL = $(shell cat $(KDIR)/include/config/kernel.release)
 
 all: modules
 
@@ -46,4 +51,19 @@ lint: deps
 demo: deps
 	@$(RIG)/demo.sh
 
-.PHONY: all modules clean deps check kunit selftests lint demo
+dkms: deps
+	@tools/testing/check.sh dkms
+
+install: modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates modules_install
+	install -D -m 0644 tools/packaging/iopass.modprobe.conf /etc/modprobe.d/iopass.conf
+	install -D -m 0644 tools/packaging/70-iopass.rules /etc/udev/rules.d/70-iopass.rules
+	getent group iopass >/dev/null || groupadd --system iopass
+	depmod -a $(KREL)
+
+uninstall:
+	rm -f /lib/modules/$(KREL)/updates/drivers/iopass/iopass.ko* \
+	      /etc/modprobe.d/iopass.conf /etc/udev/rules.d/70-iopass.rules
+	depmod -a $(KREL)
+
+.PHONY: all modules clean deps check kunit selftests lint demo dkms install uninstall
