@@ -15,6 +15,7 @@
 #                             modprobe.d options and the udev rule
 #   make uninstall            remove them
 #   make dkms                 build through DKMS for the stock kernels
+#   make htmldocs             render Documentation/ (Sphinx), warnings fail
 
 # The running kernel's headers if installed, else the newest Debian headers.
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
@@ -54,6 +55,9 @@ demo: deps
 dkms: deps
 	@tools/testing/check.sh dkms
 
+htmldocs: deps
+	@tools/testing/check.sh htmldocs
+
 install: modules
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates modules_install
 	install -D -m 0644 tools/packaging/iopass.modprobe.conf /etc/modprobe.d/iopass.conf
@@ -66,4 +70,5 @@ uninstall:
 	      /etc/modprobe.d/iopass.conf /etc/udev/rules.d/70-iopass.rules
 	depmod -a $(KREL)
 
-.PHONY: all modules clean deps check kunit selftests lint demo dkms install uninstall
+.PHONY: all modules clean deps check kunit selftests lint demo dkms htmldocs \
+	install uninstall

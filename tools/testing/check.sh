@@ -6,6 +6,7 @@
 # everything, in order:
 #   lint                     checkpatch --strict, sparse, kernel-doc
 #   dkms                     a DKMS build for the stock 6.1 and 6.12 kernels
+#   htmldocs                 Documentation/ rendered by Sphinx, -W
 #   build-6.1 build-6.12 build-debug    W=1, warnings fail
 #   kunit                    KUnit on the debug kernel, via kunit.py parse
 #   selftests-6.1 selftests-6.12 selftests-debug
@@ -18,7 +19,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 rig="$top/tools/testing/vm"
 cd "$top"
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(lint dkms build-6.1 build-6.12 build-debug kunit
+[ ${#steps[@]} -gt 0 ] || steps=(lint htmldocs dkms build-6.1 build-6.12 build-debug kunit
 				 selftests-6.1 selftests-6.12 selftests-debug
 				 variants-6.1 variants-6.12 variants-debug)
 total_pass=0 total_fail=0
@@ -82,6 +83,9 @@ for step in "${steps[@]}"; do
 	case "$step" in
 	lint) single lint "$top/tools/testing/lint.sh" ;;
 	dkms) single dkms "$top/tools/testing/dkms.sh" ;;
+	htmldocs) single htmldocs env IOPASS_KSRC="$("$rig/src-tree.sh")" \
+		sphinx-build -W -q -b html "$top/Documentation" \
+		"$top/Documentation/output" ;;
 	build-*) single "$step" "$top/tools/testing/build.sh" "${step#build-}" ;;
 	kunit) vm debug kunit ;;
 	selftests-*) vm "${step#selftests-}" selftests ;;
