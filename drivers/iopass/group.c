@@ -231,16 +231,23 @@ out_unlock:
 	return group;
 }
 
+/* Put the group (detached from any domain) back in its empty one. */
+static void iopass_group_go_home(struct iopass_group *group, struct device *dev)
+{
+	lockdep_assert_held(&iopass_groups_lock);
+	group->domain = group->empty;
+	/* If this fails the group stays in the core's blocking domain: safe. */
+	if (group->empty->ops->attach(group->empty, group->iommu_group, dev))
+		dev_warn(dev, "iopass: cannot return the group to its empty domain; DMA stays blocked\n");
+}
+
 /* Move the group from an address space's domain back to its empty one. */
 static void iopass_group_to_empty(struct iopass_group *group, struct device *dev)
 {
 	lockdep_assert_held(&iopass_groups_lock);
 	iopass_ioas_detach(group->ioas, group->domain, group->iommu_group, dev);
 	group->ioas = NULL;
-	group->domain = group->empty;
-	/* If this fails the group stays in the core's blocking domain: safe. */
-	if (group->empty->ops->attach(group->empty, group->iommu_group, dev))
-		dev_warn(dev, "iopass: cannot return the group to its empty domain; DMA stays blocked\n");
+	iopass_group_go_home(group, dev);
 }
 
 /**
@@ -275,9 +282,7 @@ int iopass_group_attach(struct iopass_device *idev, struct iopass_ioas *ioas)
 					 idev->ops->domain_alloc, dev);
 		if (IS_ERR(dom)) {
 			ret = PTR_ERR(dom);
-			if (group->empty->ops->attach(group->empty,
-						      group->iommu_group, dev))
-				dev_warn(dev, "iopass: cannot return the group to its empty domain; DMA stays blocked\n");
+			iopass_group_go_home(group, dev);
 			goto out_unlock;
 		}
 		group->ioas = ioas;

@@ -38,7 +38,6 @@
 struct iopass_device;
 struct iopass_domain;
 struct iopass_ioas;
-struct iopass_map;
 struct eventfd_ctx;
 
 /**

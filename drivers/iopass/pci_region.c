@@ -162,6 +162,41 @@ static unsigned int iopass_pci_access_size(u64 off, size_t left, bool has8)
 	return 1;
 }
 
+/* One access of @sz bytes (8 only for memory BARs) at @addr. */
+static void iopass_pci_io(void __iomem *addr, unsigned int sz, u64 *val,
+			  bool write)
+{
+	if (write) {
+		switch (sz) {
+		case 8:
+			writeq(*val, addr);
+			break;
+		case 4:
+			iowrite32(*val, addr);
+			break;
+		case 2:
+			iowrite16(*val, addr);
+			break;
+		default:
+			iowrite8(*val, addr);
+		}
+		return;
+	}
+	switch (sz) {
+	case 8:
+		*val = readq(addr);
+		break;
+	case 4:
+		*val = ioread32(addr);
+		break;
+	case 2:
+		*val = ioread16(addr);
+		break;
+	default:
+		*val = ioread8(addr);
+	}
+}
+
 static ssize_t iopass_pci_bar_rw(struct iopass_pci_device *ipdev, int bar,
 				 char __user *buf, size_t count, u64 off,
 				 bool write)
@@ -197,31 +232,7 @@ static ssize_t iopass_pci_bar_rw(struct iopass_pci_device *ipdev, int bar,
 			err = -EIO;
 			break;
 		}
-		switch (sz) {
-		case 8:
-			if (write)
-				writeq(val, io + off + done);
-			else
-				val = readq(io + off + done);
-			break;
-		case 4:
-			if (write)
-				iowrite32(val, io + off + done);
-			else
-				val = ioread32(io + off + done);
-			break;
-		case 2:
-			if (write)
-				iowrite16(val, io + off + done);
-			else
-				val = ioread16(io + off + done);
-			break;
-		default:
-			if (write)
-				iowrite8(val, io + off + done);
-			else
-				val = ioread8(io + off + done);
-		}
+		iopass_pci_io(io + off + done, sz, &val, write);
 		up_read(&ipdev->memory_lock);
 		if (!write && copy_to_user(buf + done, &val, sz)) {
 			err = -EFAULT;

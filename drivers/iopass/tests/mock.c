@@ -250,6 +250,18 @@ struct iopass_domain *iopass_mock_domain_alloc(struct device *dev)
 }
 EXPORT_SYMBOL_NS_GPL(iopass_mock_domain_alloc, IOPASS_MOCK);
 
+/* Pages @mock's page table maps; mock_lock is held. */
+static unsigned long mock_pt_pages(struct iopass_mock_domain *mock)
+{
+	unsigned long idx, n = 0;
+	void *e;
+
+	lockdep_assert_held(&mock_lock);
+	xa_for_each(&mock->pt, idx, e)
+		n++;
+	return n;
+}
+
 /**
  * iopass_mock_mapped_pages() - pages @mock's page table maps
  * @mock: the domain
@@ -258,12 +270,10 @@ EXPORT_SYMBOL_NS_GPL(iopass_mock_domain_alloc, IOPASS_MOCK);
  */
 unsigned long iopass_mock_mapped_pages(struct iopass_mock_domain *mock)
 {
-	unsigned long idx, n = 0;
-	void *e;
+	unsigned long n;
 
 	mutex_lock(&mock_lock);
-	xa_for_each(&mock->pt, idx, e)
-		n++;
+	n = mock_pt_pages(mock);
 	mutex_unlock(&mock_lock);
 	return n;
 }
@@ -351,16 +361,6 @@ static unsigned long get_domains(struct iopass_mock_domain *m)
 	return 1;
 }
 
-static unsigned long get_mapped(struct iopass_mock_domain *m)
-{
-	unsigned long idx, n = 0;
-	void *e;
-
-	xa_for_each(&m->pt, idx, e)
-		n++;
-	return n;
-}
-
 #define MOCK_ATTR(_name, _get)						\
 static ssize_t _name##_show(struct device *dev,				\
 			    struct device_attribute *attr, char *buf)	\
@@ -372,7 +372,7 @@ static DEVICE_ATTR_RO(_name)
 MOCK_ATTR(violations, get_violations);
 MOCK_ATTR(bad_unmaps, get_bad_unmaps);
 MOCK_ATTR(domains, get_domains);
-MOCK_ATTR(mapped_pages, get_mapped);
+MOCK_ATTR(mapped_pages, mock_pt_pages);
 
 static struct attribute *mock_root_attrs[] = {
 	&dev_attr_violations.attr,
