@@ -524,6 +524,8 @@ enum iopass_set_irqs_flags {
  * or vectors beyond those enabled;
  * EBUSY: another interrupt type is enabled;
  * EBADF: an fd is not an eventfd;
+ * EFAULT: @eventfds is not readable;
+ * ENOMEM: out of memory;
  * EOPNOTSUPP: INTx on a device that cannot mask it;
  * EPERM: the device is not attached to an address space.
  * On any error the index's state is as before, except that a failure
