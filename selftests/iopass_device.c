@@ -133,7 +133,7 @@ TEST_F(edu, device_and_region_info)
 	ASSERT_EQ(0, ioctl_errno(self->dev, IOPASS_DEVICE_GET_INFO, &info));
 	EXPECT_EQ(IOPASS_NUM_REGIONS, info.num_regions);
 	EXPECT_EQ(IOPASS_NUM_IRQS, info.num_irqs);
-	EXPECT_EQ(IOPASS_DEVICE_PCI, info.device_flags);	/* no reset */
+	EXPECT_EQ(IOPASS_DEVICE_FLAGS_PCI, info.device_flags);	/* no reset */
 
 	r.index = 0;
 	ASSERT_EQ(0, ioctl_errno(self->dev, IOPASS_DEVICE_REGION_INFO, &r));
@@ -596,7 +596,8 @@ TEST_F(nvme, reset_returns_the_controller_to_power_on)
 	struct iopass_device_reset reset = { .size = sizeof(reset) };
 
 	ASSERT_EQ(0, ioctl_errno(self->dev, IOPASS_DEVICE_GET_INFO, &info));
-	EXPECT_TRUE(info.device_flags & IOPASS_DEVICE_RESET);
+	EXPECT_EQ(IOPASS_DEVICE_FLAGS_PCI | IOPASS_DEVICE_FLAGS_RESET,
+		  info.device_flags);
 	/* Enable the controller (it needs admin queue addresses, not memory). */
 	nvme_w32(self->regs, NVME_AQA, 0x001f001f);
 	mmio_write64(self->regs, NVME_ASQ, IOVA_ASQ);

@@ -48,9 +48,9 @@ static void iopass_pci_fill_info(struct iopass_device *idev,
 	info->pci_segment = pci_domain_nr(pdev->bus);
 	info->pci_bus = pdev->bus->number;
 	info->pci_devfn = pdev->devfn;
-	info->device_flags = IOPASS_DEVICE_PCI;
+	info->device_flags = IOPASS_DEVICE_FLAGS_PCI;
 	if (iopass_pci_can_reset(pdev))
-		info->device_flags |= IOPASS_DEVICE_RESET;
+		info->device_flags |= IOPASS_DEVICE_FLAGS_RESET;
 	info->num_regions = IOPASS_NUM_REGIONS;
 	info->num_irqs = IOPASS_NUM_IRQS;
 }

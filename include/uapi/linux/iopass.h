@@ -60,12 +60,12 @@ enum iopass_domain_type {
 
 /**
  * enum iopass_device_flags - what a device can do (&iopass_device_info)
- * @IOPASS_DEVICE_PCI: a PCI function: the regions and IRQs below apply
- * @IOPASS_DEVICE_RESET: IOPASS_DEVICE_RESET can reset it
+ * @IOPASS_DEVICE_FLAGS_PCI: a PCI function: the regions and IRQs below apply
+ * @IOPASS_DEVICE_FLAGS_RESET: IOPASS_DEVICE_RESET can reset it
  */
 enum iopass_device_flags {
-	IOPASS_DEVICE_PCI = 1 << 0,
-	IOPASS_DEVICE_RESET = 1 << 1,
+	IOPASS_DEVICE_FLAGS_PCI = 1 << 0,
+	IOPASS_DEVICE_FLAGS_RESET = 1 << 1,
 };
 
 /**
@@ -552,7 +552,7 @@ struct iopass_set_irqs {
  * reset, ...).  Mappings of its BARs are zapped; interrupts set up stay.
  *
  * Return: 0, or
- * EOPNOTSUPP: the device has no reset method (IOPASS_DEVICE_RESET is not
+ * EOPNOTSUPP: the device has no reset method (IOPASS_DEVICE_FLAGS_RESET is not
  * in device_flags);
  * EAGAIN: the device is busy (being bound or unbound); try again;
  * EPERM: the device is not attached to an address space.
