@@ -11,6 +11,13 @@ rc=0
 
 kfiles=$(ls drivers/iopass/*.[ch] drivers/iopass/tests/*.c include/uapi/linux/iopass.h)
 ufiles=$(ls selftests/*.[ch])
+# User-space programs: kernel rules that do not apply to them are off.
+# Messages for people are wrapped (SPLIT_STRING); errnos are positive
+# (USE_NEGATIVE_ERRNO); there is no compiler.h (PREFER_DEFINED_ATTRIBUTE_MACRO);
+# MMIO through a mapped BAR is volatile (VOLATILE); usage text names the
+# program (EMBEDDED_FUNCTION_NAME).
+tfiles=$(ls tools/iopassctl/*.[ch] tools/examples/*/*.c)
+tignore=SPLIT_STRING,USE_NEGATIVE_ERRNO,PREFER_DEFINED_ATTRIBUTE_MACRO,VOLATILE,EMBEDDED_FUNCTION_NAME
 
 echo "== checkpatch --strict"
 for f in $kfiles $ufiles; do
@@ -18,6 +25,10 @@ for f in $kfiles $ufiles; do
 		 "$top/tools/testing/checkpatch-allow")
 	"$src/scripts/checkpatch.pl" --strict --no-tree --quiet --show-types \
 		--ignore "FILE_PATH_CHANGES$ignore" -f "$f" || rc=1
+done
+for f in $tfiles; do
+	"$src/scripts/checkpatch.pl" --strict --no-tree --quiet --show-types \
+		--ignore "FILE_PATH_CHANGES,$tignore" -f "$f" || rc=1
 done
 
 echo "== kernel-doc -none -Wall"

@@ -9,6 +9,7 @@ kver=${DEMO_KVER:-6.12}
 out="$TOP_DIR/build/demo-$kver"
 mkdir -p "$out"
 echo "demo: building iopass and booting Debian's $kver kernel under QEMU (q35 + VT-d)..."
+rm -f "$out/results.log"
 "$RIG_DIR/run.sh" "$kver" demo "$out" >"$out/run.log" 2>&1 &
 qemu=$!
 # Show the tour as the guest writes it.

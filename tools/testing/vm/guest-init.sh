@@ -9,7 +9,7 @@
 #   rig: kmemleak <line>          (a suspected leak: the run fails)
 #   rig: end                      (all done; missing means a crash)
 # The kernel log goes to ttyS0, which the host scans (scan-log.py).
-export PATH=/bin:/sbin
+export PATH=/iopass/bin:/bin:/sbin
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys

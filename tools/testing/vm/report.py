@@ -8,7 +8,8 @@ prints what failed and one line "suite SUITE: N passed, M failed".  Test
 cases are TAP "ok"/"not ok" lines; KUnit's KTAP is judged by the kernel's
 own kunit.py parse.  A program that exits non-zero without a failed case,
 a guest that does not finish, a kmemleak report or a kernel log report that
-no test expected each count as one more failure.
+no test expected each count as one more failure, and so does a line
+"rig: json ..." (iopassctl output a test kept) that is not valid JSON.
 """
 import os
 import re
@@ -18,6 +19,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import importlib  # noqa: E402
+import json  # noqa: E402
 scan_log = importlib.import_module("scan-log")
 
 
@@ -49,6 +51,13 @@ def main():
             if "unreferenced object" in line:
                 failed += 1
             problems.append(line)
+        elif line.startswith("rig: json "):
+            # iopassctl --json output a guest test kept: it must parse.
+            try:
+                json.loads(line[len("rig: json "):])
+            except ValueError as e:
+                failed += 1
+                problems.append(f"{prog}: invalid JSON ({e}): {line}")
         elif line.startswith("rig: end"):
             finished = True
         elif line.startswith("rig: ") and "failed" in line:

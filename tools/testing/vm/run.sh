@@ -21,16 +21,18 @@ kver=$1 suites=$2 outdir=$3
 eval "$("$RIG_DIR/kernel.sh" "$kver")"
 "$TOP_DIR/tools/testing/build.sh" "$kver"
 make -s -C "$TOP_DIR/selftests" >&2
+make -s -C "$TOP_DIR/tools" STATIC=1 >&2
 
 # The initramfs: busybox, the module, the test programs.
 root="$outdir/initramfs"
-rm -rf "$root" && mkdir -p "$root"/{bin,dev,proc,sys,tmp,iopass/selftests,lib/modules}
+rm -rf "$root" && mkdir -p "$root"/{bin,dev,proc,sys,tmp,iopass/selftests,iopass/bin,lib/modules}
 cp /bin/busybox "$root/bin/busybox"
 cp "$RIG_DIR/guest-init.sh" "$root/init"
 cp "$RIG_DIR/demo-guest.sh" "$root/iopass/demo.sh"
 cp "$TOP_DIR/build/$kver/src/drivers/iopass/"*.ko "$root/iopass/"
 mkdir -p "$root/iopass/variants"
-cp "$TOP_DIR/selftests/build/"iopass_* "$root/iopass/selftests/"
+cp "$TOP_DIR/selftests/build/"iopass_* "$TOP_DIR/selftests/"*.sh "$root/iopass/selftests/"
+cp "$TOP_DIR/build/tools-static/"* "$root/iopass/bin/"
 cp "$TOP_DIR/selftests/build/"variant_* "$root/iopass/variants/"
 if [ -n "$MODDIR" ]; then
 	for m in drivers/pci/pci-stub drivers/net/ethernet/intel/e1000/e1000 \
