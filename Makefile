@@ -3,7 +3,8 @@
 # iopass top-level Makefile.  The module itself is built by the kernel's
 # build system (Kbuild); everything else here drives the tests and the VM.
 #
-#   make                      build iopass.ko for this machine's kernel
+#   make                      build iopass.ko for this machine's kernel,
+#                             and the tools (iopassctl, nvme-hello)
 #   make KDIR=<headers dir>   build for another kernel
 #   make deps                 install the Debian packages everything needs
 #   make check                every test: lint, builds, KUnit, selftests
@@ -11,11 +12,15 @@
 #   make kunit                KUnit on the debug kernel
 #   make selftests KVER=6.1|6.12|debug
 #   make lint                 checkpatch, sparse, kernel-doc
-#   make install              install iopass.ko for KDIR's kernel, the
+#   make install              install iopass.ko for KDIR's kernel,
+#                             iopassctl (man page, bash completion), the
 #                             modprobe.d options and the udev rule
 #   make uninstall            remove them
-#   make dkms                 build through DKMS for the stock kernels
+#   make dkms-install         install through DKMS (rebuilt for new kernels)
+#   make dkms-uninstall       remove it from DKMS
+#   make dkms                 check the DKMS build for the stock kernels
 #   make htmldocs             render Documentation/ (Sphinx), warnings fail
+#   make man                  build/man/iopassctl.8 from Documentation/cli.rst
 
 # The running kernel's headers if installed, else the newest Debian headers.
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
@@ -23,12 +28,24 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 W ?= 1
 RIG := tools/testing/vm
 KREL = $(shell cat $(KDIR)/include/config/kernel.release)
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+PREFIX ?= /usr/local
+COMPLETIONS ?= /usr/share/bash-completion/completions
 
-all: modules
+all: modules tools
 
 modules:
 	@test -n "$(KDIR)" || { echo "no kernel headers found: run 'make deps' or set KDIR" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=$(W) modules
+
+tools:
+	$(MAKE) -C tools
+
+man: build/man/iopassctl.8
+
+build/man/iopassctl.8: Documentation/cli.rst
+	@mkdir -p build/man
+	rst2man --halt=warning $< $@
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
@@ -58,17 +75,38 @@ dkms: deps
 htmldocs: deps
 	@tools/testing/check.sh htmldocs
 
-install: modules
+install: modules tools man install-tools
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates modules_install
 	install -D -m 0644 tools/packaging/iopass.modprobe.conf /etc/modprobe.d/iopass.conf
 	install -D -m 0644 tools/packaging/70-iopass.rules /etc/udev/rules.d/70-iopass.rules
 	getent group iopass >/dev/null || groupadd --system iopass
 	depmod -a $(KREL)
 
+# DESTDIR: staging for packagers (and the test of this target).
+install-tools: tools man
+	install -D -m 0755 build/tools/iopassctl $(DESTDIR)$(PREFIX)/sbin/iopassctl
+	install -D -m 0644 build/man/iopassctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/iopassctl.8
+	install -D -m 0644 tools/iopassctl/iopassctl.bash-completion \
+		$(DESTDIR)$(COMPLETIONS)/iopassctl
+
 uninstall:
 	rm -f /lib/modules/$(KREL)/updates/drivers/iopass/iopass.ko* \
-	      /etc/modprobe.d/iopass.conf /etc/udev/rules.d/70-iopass.rules
+	      /etc/modprobe.d/iopass.conf /etc/udev/rules.d/70-iopass.rules \
+	      $(PREFIX)/sbin/iopassctl $(PREFIX)/share/man/man8/iopassctl.8 \
+	      $(COMPLETIONS)/iopassctl
 	depmod -a $(KREL)
 
-.PHONY: all modules clean deps check kunit selftests lint demo dkms htmldocs \
-	install uninstall
+dkms-install:
+	rm -rf /usr/src/iopass-$(VERSION) && mkdir -p /usr/src/iopass-$(VERSION)
+	cp -a dkms.conf Kbuild drivers include /usr/src/iopass-$(VERSION)/
+	find /usr/src/iopass-$(VERSION) \( -name '*.o' -o -name '*.ko' -o -name '.*.cmd' \
+		-o -name '*.mod*' -o -name conftest.h \) -delete
+	dkms add -m iopass -v $(VERSION)
+	dkms install -m iopass -v $(VERSION) -k $(KREL)
+
+dkms-uninstall:
+	dkms remove -m iopass -v $(VERSION) --all
+	rm -rf /usr/src/iopass-$(VERSION)
+
+.PHONY: all modules tools man clean deps check kunit selftests lint demo dkms \
+	htmldocs install install-tools uninstall dkms-install dkms-uninstall

@@ -10,7 +10,7 @@ JSON=$T/all.json
 : >$JSON
 n=0 failed=0
 echo "TAP version 13"
-echo "1..28"
+echo "1..31"
 
 ok() {
 	n=$((n + 1))
@@ -165,6 +165,26 @@ read $EDU bar0 4
 EOF
 ok $? edu_registers_read_and_write
 
+# The example in Documentation/cli.rst, on this machine's edu.
+sed "s/00:02.0/$EDU/g" /iopass/examples/edu-dma.run >$T/edu-dma.run
+c 0 run $T/edu-dma.run && has "00200000: 5a 5a 5a 5a" && has "msi vector 0: 2 events" &&
+	! grep -q "^00200030:.* 00" $T/out
+ok $? the_documented_edu_dma_script_works
+
+# dma-test in the same session fails (its IOVAs are taken) but leaves the
+# script's mappings alone; a session recycles the buffers it unmaps (70 >
+# its 64 slots).
+cp $T/edu-dma.run $T/reuse.run
+printf '%s\n' "dma-test $EDU" "unmap --iova 0x200000" "unmap --iova 0x100000" >>$T/reuse.run
+i=0
+while [ $i -lt 70 ]; do
+	printf '%s\n' "map --size 4K --iova 0x800000" "unmap --iova 0x800000" >>$T/reuse.run
+	i=$((i + 1))
+done
+c 1 run -k $T/reuse.run && has "(EEXIST)" && ! grep -q "(ENOENT)" $T/out &&
+	[ "$(grep -c '^unmapped 4096 bytes' $T/out)" = 72 ]
+ok $? dma_test_and_recycled_buffers_leave_the_session_intact
+
 c 0 read $EDU config 0 --len 16 && has "^00000000: 34 12 e8 11"
 ok $? config_space_hex_dump
 
@@ -243,6 +263,13 @@ c 1 map --size 4K && has "modprobe iopass" && c 1 bind $EDU && has "not register
 r=$?
 insmod $IOPASS_KO
 ok $r without_the_module_it_says_to_load_it
+
+# ---- JSON for help and for what is not a command, too
+j 0 help && has '"command":"help","text":"usage: iopassctl' &&
+	j 0 map --help && has '"text":"usage: iopassctl map' &&
+	j 2 frobnicate && has '"error":"no command' &&
+	j 1 info 00:1f.7 --json && has '"errno":"ENODEV"'
+ok $? help_and_errors_are_json_objects_too
 
 # ---- every JSON line is one object per command
 r=0

@@ -145,6 +145,24 @@ static struct dev *dev_drive(const char *arg)
 	return d;
 }
 
+/* Close this session's fd of @bdf, if it has one: unbind waits for it. */
+void session_close_dev(const char *bdf)
+{
+	int i, v;
+
+	for (i = 0; i < MAX_DEVS; i++) {
+		struct dev *d = &S.devs[i];
+
+		if (!d->name[0] || strcmp(d->bdf, bdf))
+			continue;
+		close(d->fd);
+		for (v = 0; v < MAX_VECTORS; v++)
+			if (d->efd[v] > 0)
+				close(d->efd[v]);
+		memset(d, 0, sizeof(*d));
+	}
+}
+
 void session_end(void)
 {
 	int i, v;
@@ -166,6 +184,34 @@ void session_end(void)
 			munmap(S.bufs[i].va, S.bufs[i].va_len);
 	memset(&S, 0, sizeof(S));
 	S.ctx = -1;
+}
+
+static void buf_free(struct buf *b)
+{
+	munmap(b->va, b->va_len);
+	memset(b, 0, sizeof(*b));
+}
+
+/* The buffer of address space @ioas that holds @iova, or NULL. */
+static struct buf *buf_at(__u32 ioas, __u64 iova)
+{
+	int i;
+
+	for (i = 0; i < MAX_BUFS; i++)
+		if (S.bufs[i].used && S.bufs[i].ioas == ioas &&
+		    iova - S.bufs[i].iova < S.bufs[i].length)
+			return &S.bufs[i];
+	return NULL;
+}
+
+static struct buf *buf_slot(void)
+{
+	int i;
+
+	for (i = 0; i < MAX_BUFS; i++)
+		if (!S.bufs[i].used)
+			return &S.bufs[i];
+	return NULL;
 }
 
 static const char *domain_name(__u32 type)
@@ -238,8 +284,10 @@ static struct dev *dev_arg(int argc, char **argv, bool drive)
 /* For commands without options: EXIT_USAGE if one is given. */
 static int no_options(int argc, char **argv)
 {
-	if (cmd_getopt(argc, argv, "", NULL) != -1)
-		return usage_error("unknown option '%s'", argv[optind - 1]);
+	int c = cmd_getopt(argc, argv, "", NULL);
+
+	if (c != -1)
+		return bad_option(c, argv);
 	return 0;
 }
 
@@ -257,7 +305,7 @@ static int cmd_info(int argc, char **argv)
 		return EXIT_USAGE;
 	d = dev_arg(argc, argv, false);
 	if (!d)
-		return EXIT_FAIL;
+		return cmd_status;
 	if (optind != argc)
 		return usage_error("one device at a time");
 	if (ioctl(d->fd, IOPASS_DEVICE_GET_INFO, &info))
@@ -404,6 +452,8 @@ static int cmd_ioas(int argc, char **argv)
 	int c, action = 0;
 
 	while ((c = cmd_getopt(argc, argv, "d:u:", opts)) != -1) {
+		if (c == ':' || c == '?')
+			return bad_option(c, argv);
 		if ((c != 'd' && c != 'u') || parse_u64(optarg, &v) || !v || v > UINT32_MAX)
 			return usage_error("bad option or IOAS ID '%s'", argv[optind - 1]);
 		action = c;
@@ -420,6 +470,9 @@ static int cmd_ioas(int argc, char **argv)
 				    NULL, "cannot destroy address space %llu", v);
 		if (S.ioas == v)
 			S.ioas = 0;
+		for (c = 0; c < MAX_BUFS; c++)
+			if (S.bufs[c].used && S.bufs[c].ioas == v)
+				buf_free(&S.bufs[c]);
 		say("address space %llu destroyed\n", v);
 		out_u64("destroyed", NULL, v);
 		return EXIT_OK;
@@ -450,11 +503,15 @@ static int cmd_attach(int argc, char **argv)
 	int c;
 
 	while ((c = cmd_getopt(argc, argv, "i:", opts)) != -1)
-		if (c != 'i' || parse_u64(optarg, &v) || !v || v > UINT32_MAX)
+		if (c == ':' || c == '?')
+			return bad_option(c, argv);
+		else if (c != 'i' || parse_u64(optarg, &v) || !v || v > UINT32_MAX)
 			return usage_error("bad option or IOAS ID '%s'", argv[optind - 1]);
+	if (argc - optind != 1)
+		return usage_error("one device");
 	d = dev_arg(argc, argv, false);
 	if (!d)
-		return EXIT_FAIL;
+		return cmd_status;
 	if (v) {
 		if (ctx_get())
 			return EXIT_FAIL;
@@ -477,9 +534,11 @@ static int cmd_detach(int argc, char **argv)
 
 	if (no_options(argc, argv))
 		return EXIT_USAGE;
+	if (argc - optind != 1)
+		return usage_error("one device");
 	d = dev_arg(argc, argv, false);
 	if (!d)
-		return EXIT_FAIL;
+		return cmd_status;
 	if (ioctl(d->fd, IOPASS_DEVICE_DETACH, &cmd))
 		return fail(errno, errno == ENOENT ? "it is not attached" : NULL,
 			    "cannot detach %s", d->name);
@@ -516,16 +575,6 @@ static const char *map_hint(int err, const char *kind)
 	case EADDRNOTAVAIL:
 		return "no free IOVA range is large enough";
 	}
-	return NULL;
-}
-
-static struct buf *buf_slot(void)
-{
-	int i;
-
-	for (i = 0; i < MAX_BUFS; i++)
-		if (!S.bufs[i].used)
-			return &S.bufs[i];
 	return NULL;
 }
 
@@ -595,11 +644,15 @@ static int cmd_map(int argc, char **argv)
 			hold = true;
 			break;
 		default:
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+			return bad_option(c, argv);
 		}
 	}
 	if (optind != argc)
 		return usage_error("unexpected '%s'", argv[optind]);
+	if (offset && !file)
+		return usage_error("--offset is an offset into a --file");
+	if (hold && in_run)
+		return usage_error("--hold is for a command run alone (a run holds its mappings)");
 	if (file && hugetlb)
 		return usage_error("--file or --hugetlb, not both (a hugetlbfs file is a --file)");
 	if (file) {
@@ -615,6 +668,11 @@ static int cmd_map(int argc, char **argv)
 						   file);
 			}
 			size = st.st_size - offset;
+			if (size & (SZ_4K - 1)) {
+				close(fd);
+				return usage_error("give --size: %s has %llu bytes past "
+						   "--offset, not whole pages", file, size);
+			}
 		}
 	}
 	if (!size)
@@ -716,24 +774,24 @@ static int cmd_unmap(int argc, char **argv)
 			all = true;
 			break;
 		default:
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+			return bad_option(c, argv);
 		}
 	}
 	if (optind != argc)
 		return usage_error("unexpected '%s'", argv[optind]);
-	if (all == have_iova)
+	if (all == have_iova || (all && size))
 		return usage_error("--iova IOVA [--size SIZE], or --all");
-	if (!all && !size) {
-		/* The whole buffer this session mapped there. */
-		for (i = 0; i < MAX_BUFS; i++)
-			if (S.bufs[i].used && S.bufs[i].iova == iova)
-				size = S.bufs[i].length;
-		if (!size)
-			return usage_error("give --size: this session mapped nothing at 0x%llx",
-					   iova);
-	}
 	if (session_ioas(&ioas))
 		return EXIT_FAIL;
+	if (!all && !size) {
+		/* The whole buffer this session mapped there. */
+		struct buf *b = buf_at(ioas, iova);
+
+		if (!b || b->iova != iova)
+			return usage_error("give --size: this session mapped nothing at 0x%llx",
+					   iova);
+		size = b->length;
+	}
 	cmd.ioas_id = ioas;
 	cmd.flags = all ? IOPASS_UNMAP_ALL : 0;
 	cmd.iova = iova;
@@ -745,13 +803,13 @@ static int cmd_unmap(int argc, char **argv)
 			    errno == EIO ? "the IOMMU misbehaved; the pages stay pinned (dmesg)" :
 			    NULL,
 			    "cannot unmap");
-	/* The buffers are ours again; their pages were unpinned. */
+	/* The buffers' pages were unpinned: give them back. */
 	for (i = 0; i < MAX_BUFS; i++) {
 		struct buf *b = &S.bufs[i];
 
 		if (b->used && b->ioas == ioas &&
 		    (all || (b->iova >= iova && b->iova + b->length <= iova + size)))
-			b->ioas = 0, b->iova = ~0ULL;
+			buf_free(b);
 	}
 	say("unmapped %llu bytes; the IOTLB was flushed before the pages were unpinned\n",
 	    (unsigned long long)cmd.length);
@@ -771,7 +829,7 @@ static void hexdump(const unsigned char *p, unsigned long long base,
 		for (i = 0; hex && i < len; i++)
 			sprintf(hex + 2 * i, "%02x", p[i]);
 		if (hex)
-			out_str("hex", NULL, "%s", hex);
+			out_text("hex", NULL, hex);
 		free(hex);
 		return;
 	}
@@ -790,10 +848,12 @@ static int cmd_dump(int argc, char **argv)
 		{ NULL }
 	};
 	unsigned long long iova = ~0ULL, len = 64;
-	struct buf *b = NULL;
-	int c, i;
+	struct buf *b;
+	int c;
 
 	while ((c = cmd_getopt(argc, argv, "i:l:", opts)) != -1) {
+		if (c == ':' || c == '?')
+			return bad_option(c, argv);
 		if (c == 'i' && !parse_u64(optarg, &iova))
 			continue;
 		if (c == 'l' && !parse_size(optarg, &len) && len && len <= 1 << 20)
@@ -802,10 +862,7 @@ static int cmd_dump(int argc, char **argv)
 	}
 	if (optind != argc || iova == ~0ULL)
 		return usage_error("--iova IOVA of a buffer this session mapped");
-	for (i = 0; i < MAX_BUFS; i++)
-		if (S.bufs[i].used && S.bufs[i].iova <= iova &&
-		    iova - S.bufs[i].iova < S.bufs[i].length)
-			b = &S.bufs[i];
+	b = buf_at(S.ioas, iova);
 	if (!b)
 		return fail(0, "map one first (in the same 'iopassctl run')",
 			    "this session has no buffer mapped at IOVA 0x%llx", iova);
@@ -857,9 +914,11 @@ static int rw_args(int argc, char **argv, struct dev **d, int *region,
 		return usage_error("REGION is config, bar0..bar5 or a region number");
 	if (parse_u64(argv[optind + 2], off))
 		return usage_error("bad OFFSET '%s'", argv[optind + 2]);
+	if (*off >> IOPASS_REGION_SHIFT)
+		return usage_error("OFFSET 0x%llx is beyond any region", *off);
 	*d = dev_drive(argv[optind]);
 	optind += 3;
-	return *d ? 0 : EXIT_FAIL;
+	return *d ? 0 : cmd_status;
 }
 
 static int cmd_read(int argc, char **argv)
@@ -880,7 +939,7 @@ static int cmd_read(int argc, char **argv)
 		if (c == 'l' && (parse_size(optarg, &len) || !len || len > 1 << 20))
 			return usage_error("--len is 1 byte to 1M");
 		if (c != 'w' && c != 'l')
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+			return bad_option(c, argv);
 	}
 	ret = rw_args(argc, argv, &d, &region, &off);
 	if (ret)
@@ -919,7 +978,7 @@ static int cmd_write(int argc, char **argv)
 
 	while ((c = cmd_getopt(argc, argv, "w:", opts)) != -1) {
 		if (c != 'w')
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+			return bad_option(c, argv);
 		if (parse_width(optarg, &width))
 			return EXIT_USAGE;
 	}
@@ -946,9 +1005,11 @@ static int cmd_reset(int argc, char **argv)
 
 	if (no_options(argc, argv))
 		return EXIT_USAGE;
+	if (argc - optind != 1)
+		return usage_error("one device");
 	d = dev_arg(argc, argv, true);
 	if (!d)
-		return EXIT_FAIL;
+		return cmd_status;
 	if (ioctl(d->fd, IOPASS_DEVICE_RESET, &cmd))
 		return fail(errno, errno == EOPNOTSUPP ?
 			    "the PCI core knows no way to reset it (no FLR, PM or bus reset)" :
@@ -1096,12 +1157,12 @@ static int cmd_irq(int argc, char **argv)
 			unmask = true;
 			break;
 		default:
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+			return bad_option(c, argv);
 		}
 	}
 	d = dev_arg(argc, argv, true);
 	if (!d)
-		return EXIT_FAIL;
+		return cmd_status;
 	if (optind != argc)
 		return usage_error("unexpected '%s'", argv[optind]);
 	if (unmask) {
@@ -1125,8 +1186,14 @@ static int cmd_irq(int argc, char **argv)
 	irq_off(d);
 	for (v = 0; v < (int)nvec; v++) {
 		fds[v] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (fds[v] < 0)
-			return fail(errno, NULL, "eventfd");
+		if (fds[v] < 0) {
+			err = errno;
+			while (v--) {
+				close(fds[v]);
+				d->efd[v] = 0;
+			}
+			return fail(err, NULL, "eventfd");
+		}
 		d->efd[v] = fds[v];
 	}
 	d->nvec = nvec;
@@ -1165,15 +1232,19 @@ static int cmd_irq_wait(int argc, char **argv)
 	int c;
 
 	while ((c = cmd_getopt(argc, argv, "c:T:", opts)) != -1) {
+		if (c == ':' || c == '?')
+			return bad_option(c, argv);
 		if (c == 'c' && !parse_u64(optarg, &count))
 			continue;
 		if (c == 'T' && !parse_u64(optarg, &timeout) && timeout <= 3600000)
 			continue;
 		return usage_error("bad option '%s'", argv[optind - 1]);
 	}
+	if (argc - optind != 1)
+		return usage_error("one device");
 	d = dev_arg(argc, argv, true);
 	if (!d)
-		return EXIT_FAIL;
+		return cmd_status;
 	if (d->irq_index < 0)
 		return fail(0, "arm them first: iopassctl irq DEV --type msi",
 			    "this session routed no interrupts of %s", d->name);
@@ -1308,7 +1379,7 @@ static int cmd_dma_test(int argc, char **argv)
 	struct iopass_ioas_unmap unmap = { .size = sizeof(unmap) };
 	unsigned long long len = EDU_DMA_MAX, i;
 	__u64 iova_src, iova_dst, id = 0;
-	bool irq = false, stale = false;
+	bool irq = false, stale = false, mapped_src = false, mapped_dst = false;
 	unsigned char *src, *dst;
 	char want[64];
 	int c, err, found;
@@ -1331,16 +1402,15 @@ static int cmd_dma_test(int argc, char **argv)
 			stale = true;
 			break;
 		default:
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+			return bad_option(c, argv);
 		}
 	}
 	d = dev_arg(argc, argv, true);
 	if (!d)
-		return EXIT_FAIL;
+		return cmd_status;
 	if (optind != argc)
 		return usage_error("unexpected '%s'", argv[optind]);
-	if (session_ioas(&ioas))
-		return EXIT_FAIL;
+	ioas = d->ioas;			/* dev_drive() attached it */
 	/* Is it an edu?  Vendor 0x1234, device 0x11e8. */
 	if (region_rw(d, IOPASS_REGION_CONFIG, 0, &id, 4, false))
 		return EXIT_FAIL;
@@ -1368,6 +1438,9 @@ static int cmd_dma_test(int argc, char **argv)
 		err = fd < 0 ? errno : set_irqs(d, IOPASS_IRQ_SET_EVENTFD, IOPASS_IRQ_MSI, 0, 1,
 						&fd);
 		if (err) {
+			if (fd >= 0)
+				close(fd);
+			d->efd[0] = 0;
 			munmap(bar, EDU_BAR_SIZE);
 			return fail(err, NULL, "cannot route the edu's MSI to an eventfd");
 		}
@@ -1394,12 +1467,14 @@ static int cmd_dma_test(int argc, char **argv)
 	err = 0;
 	if (ioctl(S.ctx, IOPASS_IOAS_MAP, &map))
 		err = errno;
+	mapped_src = !err;
 	iova_src = map.iova;
 	map.flags = IOPASS_MAP_WRITEABLE | IOPASS_MAP_FIXED_IOVA;
 	map.user_va = (uintptr_t)dst;
 	map.iova = EDU_IOVA_DST;
 	if (!err && ioctl(S.ctx, IOPASS_IOAS_MAP, &map))
 		err = errno;
+	mapped_dst = mapped_src && !err;
 	iova_dst = map.iova;
 	if (err) {
 		fail(err, map_hint(err, "anon"), "cannot map the test buffers at IOVA 1M and 2M");
@@ -1445,6 +1520,7 @@ static int cmd_dma_test(int argc, char **argv)
 		fail(err, NULL, "cannot unmap the destination");
 		goto out;
 	}
+	mapped_dst = false;
 	memset(dst, 0x11, SZ_4K);
 	say("unmapped IOVA 0x%llx (IOTLB flushed, page unpinned); the device now DMAs to it\n",
 	    (unsigned long long)iova_dst);
@@ -1479,14 +1555,16 @@ static int cmd_dma_test(int argc, char **argv)
 		say("  (no IOMMU fault report in the kernel log%s)\n",
 		    found < 0 ? ": reading it needs CAP_SYSLOG" : "");
 out:
-	/* What is still mapped of the test buffers (ENOENT if it is not). */
+	/* What the test mapped and is still mapped; nothing else. */
 	unmap.ioas_id = ioas;
 	unmap.length = SZ_4K;
 	unmap.iova = EDU_IOVA_SRC;
-	ioctl(S.ctx, IOPASS_IOAS_UNMAP, &unmap);
+	if (mapped_src)
+		ioctl(S.ctx, IOPASS_IOAS_UNMAP, &unmap);
 	unmap.length = SZ_4K;
 	unmap.iova = EDU_IOVA_DST;
-	ioctl(S.ctx, IOPASS_IOAS_UNMAP, &unmap);
+	if (mapped_dst)
+		ioctl(S.ctx, IOPASS_IOAS_UNMAP, &unmap);
 	munmap(src, 2 * SZ_4K);
 	munmap(bar, EDU_BAR_SIZE);
 	if (irq)

@@ -12,7 +12,8 @@
 #include "iopassctl.h"
 
 struct session S = { .ctx = -1 };
-bool opt_json;
+bool opt_json, in_run;
+int cmd_status;
 const char *cur_cmd = "iopassctl";
 static const struct cmd *cur;
 
@@ -128,6 +129,12 @@ static void out_value(const char *key, const char *label, const char *val,
 	}
 }
 
+/* A string of any length, as it is. */
+void out_text(const char *key, const char *label, const char *text)
+{
+	out_value(key, label, text, true);
+}
+
 void out_str(const char *key, const char *label, const char *fmt, ...)
 {
 	char buf[512];
@@ -224,7 +231,11 @@ int fail(int err, const char *hint, const char *fmt, ...)
 		fprintf(stderr, "iopassctl %s: %s\n", cur_cmd, msg);
 	if (hint)
 		fprintf(stderr, "  hint: %s\n", hint);
+	cmd_status = EXIT_FAIL;
 	if (opt_json) {
+		/* The error belongs to the command: its object's top level. */
+		while (depth > 0)
+			out_close();
 		out_str("error", NULL, "%s", msg);
 		if (err)
 			out_str("errno", NULL, "%s", errno_name(err));
@@ -247,22 +258,33 @@ int usage_error(const char *fmt, ...)
 		fprintf(stderr, "usage: iopassctl %s %s\n"
 			"  (iopassctl %s --help for more)\n",
 			cur->name, cur->synopsis, cur->name);
-	if (opt_json)
+	cmd_status = EXIT_USAGE;
+	if (opt_json) {
+		while (depth > 0)
+			out_close();
 		out_str("error", NULL, "%s", msg);
+	}
 	return EXIT_USAGE;
 }
 
 /* ---- parsing ---- */
 
-/* A number: decimal, 0x hex or 0 octal, the whole string. */
+/* A number: decimal, or hex with 0x; the whole string, nothing else. */
 int parse_u64(const char *s, unsigned long long *v)
 {
+	int base = 10;
 	char *end;
 
-	if (!s || !*s || *s == '-')
+	if (!s)
+		return -EINVAL;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	if (!isxdigit((unsigned char)*s))
 		return -EINVAL;
 	errno = 0;
-	*v = strtoull(s, &end, 0);
+	*v = strtoull(s, &end, base);
 	if (errno || *end)
 		return -EINVAL;
 	return 0;
@@ -292,7 +314,7 @@ int parse_size(const char *s, unsigned long long *v)
 	}
 	if (shift)
 		num[--n] = 0;
-	if (!strncmp(num, "0x", 2) && shift)
+	if ((!strncmp(num, "0x", 2) || !strncmp(num, "0X", 2)) && shift)
 		return -EINVAL;		/* 0x1M: not a size anyone means */
 	if (parse_u64(num, v))
 		return -EINVAL;
@@ -305,13 +327,28 @@ int parse_size(const char *s, unsigned long long *v)
 
 /*
  * getopt_long for a subcommand, restarted for each command of a session
- * (optind = 0 makes glibc start over).  --help is handled by the caller,
- * as 'h'.
+ * (dispatch() sets optind = 0, which makes glibc start over).  A missing
+ * value comes back as ':', an unknown option as '?': see bad_option().
  */
 int cmd_getopt(int argc, char **argv, const char *shortopts,
 	       const struct option *longopts)
 {
-	return getopt_long(argc, argv, shortopts, longopts, NULL);
+	static const struct option none[] = { { NULL } };
+	char opts[64];
+
+	snprintf(opts, sizeof(opts), ":%s", shortopts);
+	return getopt_long(argc, argv, opts, longopts ? longopts : none, NULL);
+}
+
+/* The usage error for what cmd_getopt() returned @c for. */
+int bad_option(int c, char **argv)
+{
+	if (c == ':')
+		return optopt ? usage_error("option '-%c' needs a value", optopt) :
+		       usage_error("option '%s' needs a value", argv[optind - 1]);
+	if (optopt)
+		return usage_error("unknown option '-%c'", optopt);
+	return bad_option(c, argv);
 }
 
 /* ---- the commands ---- */
@@ -321,7 +358,7 @@ static bool run_json;
 static int cmd_help_fn(int argc, char **argv);
 
 static const struct cmd main_cmds[] = {
-	{ "run", cmd_run, "[FILE]",
+	{ "run", cmd_run, "[-k] [-x] [FILE | -]",
 	  "run commands from FILE (or stdin) in one session",
 	  "Each line is one command as it would follow 'iopassctl' on the\n"
 	  "command line; '#' starts a comment.  Everything the commands create\n"
@@ -329,8 +366,8 @@ static const struct cmd main_cmds[] = {
 	  "eventfds) lasts until the end of the run, so later lines use what\n"
 	  "earlier ones made.  The run stops at the first command that fails\n"
 	  "and exits with its status.\n"
-	  "  -k, --keep-going   go on after a failed command; exit 1 at the end\n"
-	  "                     if any failed\n"
+	  "  -k, --keep-going   go on after a failed command; exit with the first\n"
+	  "                     failure's status at the end\n"
 	  "  -x, --echo         print each command before running it\n" },
 	{ "help", cmd_help_fn, "[COMMAND]", "this list, or one command's help",
 	  "" },
@@ -372,41 +409,99 @@ static void usage(FILE *f)
 		"iopassctl COMMAND --help, or 'man iopassctl', says more.\n");
 }
 
+/* One command's help, or (@name NULL) the list, to @f. */
+static int help_text(const char *name, FILE *f)
+{
+	const struct cmd *c;
+
+	if (!name) {
+		usage(f);
+		return EXIT_OK;
+	}
+	c = find_cmd(name);
+	if (!c)
+		return usage_error("no command '%s' (iopassctl help lists them)", name);
+	fprintf(f, "usage: iopassctl %s %s\n%s.\n\n%s", c->name, c->synopsis,
+		c->summary, c->help);
+	return EXIT_OK;
+}
+
+/* Help for people, or as the "text" of a JSON object. */
+static int show_help(const char *name)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	int ret;
+
+	if (!opt_json)
+		return help_text(name, stdout);
+	cur_cmd = "help";
+	out_begin();
+	f = open_memstream(&text, &len);
+	if (!f) {
+		ret = fail(errno, NULL, "out of memory");
+	} else {
+		ret = help_text(name, f);
+		fclose(f);
+		if (!ret)
+			out_text("text", NULL, text);
+	}
+	free(text);
+	out_end();
+	return ret;
+}
+
 int cmd_help(const char *name)
 {
-	const struct cmd *c = find_cmd(name);
-
-	if (!c) {
-		fprintf(stderr, "iopassctl: no command '%s'\n", name);
-		return EXIT_USAGE;
-	}
-	printf("usage: iopassctl %s %s\n%s.\n\n%s", c->name, c->synopsis,
-	       c->summary, c->help);
-	return EXIT_OK;
+	return show_help(name);
 }
 
 static int cmd_help_fn(int argc, char **argv)
 {
-	if (argc > 1)
-		return cmd_help(argv[1]);
-	usage(stdout);
-	return EXIT_OK;
+	if (argc > 2)
+		return usage_error("one command at a time");
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
+		return show_help("help");
+	return show_help(argc > 1 ? argv[1] : NULL);
 }
 
-/* One command, given as argv; its output is one JSON object with --json. */
+/*
+ * One command, given as argv; with --json (before the command or among
+ * its arguments) its output is one JSON object.
+ */
 static int dispatch(int argc, char **argv)
 {
-	const struct cmd *c = find_cmd(argv[0]);
-	int i, ret;
+	bool json = opt_json;
+	const struct cmd *c;
+	int i, j, ret;
 
-	if (!c) {
-		fprintf(stderr, "iopassctl: no command '%s' (iopassctl help lists them)\n",
-			argv[0]);
-		return EXIT_USAGE;
+	for (i = j = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			opt_json = true;
+		else
+			argv[j++] = argv[i];
 	}
-	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-			return cmd_help(c->name);
+	argc = j;
+	argv[argc] = NULL;
+	c = find_cmd(argv[0]);
+	cmd_status = 0;
+	cur_cmd = argv[0];
+	if (!c || c->fn == cmd_help_fn) {
+		if (c) {
+			ret = cmd_help_fn(argc, argv);
+		} else {
+			out_begin();
+			ret = usage_error("no command '%s' (iopassctl help lists them)", argv[0]);
+			out_end();
+		}
+		goto out;
+	}
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			ret = show_help(c->name);
+			goto out;
+		}
 	cur = c;
 	cur_cmd = c->name;
 	optind = 0;
@@ -419,8 +514,10 @@ static int dispatch(int argc, char **argv)
 		ret = c->fn(argc, argv);
 		out_end();
 	}
+out:
 	cur = NULL;
 	cur_cmd = "iopassctl";
+	opt_json = json;
 	return ret;
 }
 
@@ -488,8 +585,7 @@ static int cmd_run(int argc, char **argv)
 			echo = true;
 			break;
 		default:
-			return run_error(usage_error("unknown option '%s'",
-						     argv[optind - 1]));
+			return run_error(bad_option(c, argv));
 		}
 	}
 	if (argc - optind > 1)
@@ -501,8 +597,15 @@ static int cmd_run(int argc, char **argv)
 					      argv[optind]));
 	}
 	opt_json = run_json;
+	in_run = true;
 	while (fgets(line, sizeof(line), f)) {
 		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			fprintf(stderr, "iopassctl run: line %d is longer than %zu bytes\n",
+				lineno, sizeof(line) - 2);
+			ret = EXIT_USAGE;
+			break;
+		}
 		line[strcspn(line, "\n")] = 0;
 		n = split(line, words, 64);
 		if (n < 0) {
@@ -534,6 +637,7 @@ static int cmd_run(int argc, char **argv)
 				break;
 		}
 	}
+	in_run = false;
 	if (f != stdin)
 		fclose(f);
 	return ret;

@@ -63,7 +63,8 @@ struct session {
 };
 
 extern struct session S;
-extern bool opt_json;
+extern bool opt_json, in_run;
+extern int cmd_status;		/* of the last fail() or usage_error() */
 extern const char *cur_cmd;
 
 /* A subcommand. */
@@ -83,6 +84,7 @@ void out_end(void);
 void out_obj(const char *key);		/* a nested object ... */
 void out_arr(const char *key);		/* ... or array; NULL key in arrays */
 void out_close(void);			/* closes the innermost one */
+void out_text(const char *key, const char *label, const char *text);
 void out_str(const char *key, const char *label, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void out_u64(const char *key, const char *label, unsigned long long v);
@@ -101,6 +103,7 @@ int parse_u64(const char *s, unsigned long long *v);
 int parse_size(const char *s, unsigned long long *v);
 int cmd_getopt(int argc, char **argv, const char *shortopts,
 	       const struct option *longopts);
+int bad_option(int c, char **argv);
 int cmd_help(const char *name);
 
 /* ---- sysfs and PCI (pci.c) */
@@ -118,6 +121,7 @@ int resolve_dev(const char *arg, char *name, size_t nlen, char *bdf,
 struct dev *dev_get(const char *arg);
 int dev_attach(struct dev *d, __u32 ioas);
 int session_ioas(__u32 *id);
+void session_close_dev(const char *bdf);
 void session_end(void);
 
 #endif /* IOPASSCTL_H */

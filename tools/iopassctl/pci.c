@@ -280,7 +280,7 @@ static int cmd_list(int argc, char **argv)
 
 	while ((c = cmd_getopt(argc, argv, "a", opts)) != -1) {
 		if (c != 'a')
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+			return bad_option(c, argv);
 		all = true;
 	}
 	if (optind != argc)
@@ -369,6 +369,11 @@ static int bind_failed(const char *bdf, int err, const char *old)
 {
 	char why[160], hint[320];
 
+	if (err == ENODEV || pci_iommu_group(bdf) < 0)
+		return fail(ENODEV,
+			    "no IOMMU translates this function: enable VT-d/AMD-Vi in the "
+			    "firmware and boot with intel_iommu=on (see dmesg)",
+			    "refused: %s cannot be isolated", bdf);
 	if (!group_viable(bdf, why, sizeof(why))) {
 		snprintf(hint, sizeof(hint),
 			 "every function of an IOMMU group shares its DMA isolation, so all of "
@@ -382,11 +387,6 @@ static int bind_failed(const char *bdf, int err, const char *old)
 			    "reach any interrupt; enable it (intremap) or, on a machine you do "
 			    "not care about, load iopass with allow_unsafe_interrupts=1",
 			    "refused: MSIs of %s would not be isolated", bdf);
-	if (err == ENODEV)
-		return fail(err,
-			    "no IOMMU translates this function: enable VT-d/AMD-Vi in the "
-			    "firmware and boot with intel_iommu=on (see dmesg)",
-			    "refused: %s cannot be isolated", bdf);
 	(void)old;
 	return fail(err, "the kernel log (dmesg) says why", "binding %s to iopass-pci failed",
 		    bdf);
@@ -420,8 +420,12 @@ static int bind_one(const char *arg)
 		if (drv[0]) {
 			snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver/unbind", bdf);
 			ret = sysfs_write(path, bdf);
-			if (ret)
+			if (ret) {
+				snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver_override",
+					 bdf);
+				sysfs_write(path, "\n");
 				return fail(-ret, NULL, "cannot unbind %s from %s", bdf, drv);
+			}
 		}
 		ret = sysfs_write(IOPASS_DRIVER "/bind", bdf);
 		if (ret) {
@@ -455,8 +459,10 @@ static int cmd_bind(int argc, char **argv)
 {
 	int i, ret = EXIT_OK;
 
-	if (cmd_getopt(argc, argv, "", NULL) != -1)
-		return usage_error("unknown option '%s'", argv[optind - 1]);
+	int c = cmd_getopt(argc, argv, "", NULL);
+
+	if (c != -1)
+		return bad_option(c, argv);
 	if (optind == argc)
 		return usage_error("which PCI function?");
 	out_arr("bound");
@@ -488,7 +494,11 @@ static int unbind_one(const char *arg, bool probe)
 		return fail(0, "'iopassctl list' shows what iopass holds",
 			    "%s is not bound to iopass (driver: %s)", bdf,
 			    drv[0] ? drv : "none");
-	/* Blocks while an owner holds it, up to iopass's release_timeout_ms. */
+	/*
+	 * Blocks while an owner holds it, up to iopass's release_timeout_ms:
+	 * not for this session's own hold, which goes first.
+	 */
+	session_close_dev(bdf);
 	ret = sysfs_write(IOPASS_DRIVER "/unbind", bdf);
 	if (ret)
 		return fail(-ret, "unbinding needs root", "cannot unbind %s", bdf);
@@ -514,7 +524,7 @@ static int cmd_unbind(int argc, char **argv)
 
 	while ((c = cmd_getopt(argc, argv, "n", opts)) != -1) {
 		if (c != 'n')
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+			return bad_option(c, argv);
 		probe = false;
 	}
 	if (optind == argc)

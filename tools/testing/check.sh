@@ -7,6 +7,9 @@
 #   lint                     checkpatch --strict, sparse, kernel-doc
 #   dkms                     a DKMS build for the stock 6.1 and 6.12 kernels
 #   htmldocs                 Documentation/ rendered by Sphinx, -W
+#   tools                    iopassctl and the examples built (-Werror),
+#                            the man page rendered, the completion parsed,
+#                            make install-tools into a staging directory
 #   build-6.1 build-6.12 build-debug    W=1, warnings fail
 #   kunit                    KUnit on the debug kernel, via kunit.py parse
 #   selftests-6.1 selftests-6.12 selftests-debug
@@ -19,7 +22,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 rig="$top/tools/testing/vm"
 cd "$top"
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(lint htmldocs dkms build-6.1 build-6.12 build-debug kunit
+[ ${#steps[@]} -gt 0 ] || steps=(lint htmldocs tools dkms build-6.1 build-6.12 build-debug kunit
 				 selftests-6.1 selftests-6.12 selftests-debug
 				 variants-6.1 variants-6.12 variants-debug)
 total_pass=0 total_fail=0
@@ -86,6 +89,7 @@ for step in "${steps[@]}"; do
 	htmldocs) single htmldocs env IOPASS_KSRC="$("$rig/src-tree.sh")" \
 		sphinx-build -W -q -b html "$top/Documentation" \
 		"$top/Documentation/output" ;;
+	tools) single tools "$top/tools/testing/tools.sh" ;;
 	build-*) single "$step" "$top/tools/testing/build.sh" "${step#build-}" ;;
 	kunit) vm debug kunit ;;
 	selftests-*) vm "${step#selftests-}" selftests ;;

@@ -11,7 +11,7 @@ pkgs=(
 	cpio xz-utils busybox-static qemu-system-x86 python3 perl
 	sparse linux-source-6.12
 	linux-headers-amd64 linux-headers-6.12-amd64
-	python3-sphinx dkms
+	python3-sphinx python3-docutils dkms
 )
 
 missing=()

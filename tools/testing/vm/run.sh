@@ -33,6 +33,7 @@ cp "$TOP_DIR/build/$kver/src/drivers/iopass/"*.ko "$root/iopass/"
 mkdir -p "$root/iopass/variants"
 cp "$TOP_DIR/selftests/build/"iopass_* "$TOP_DIR/selftests/"*.sh "$root/iopass/selftests/"
 cp "$TOP_DIR/build/tools-static/"* "$root/iopass/bin/"
+cp -r "$TOP_DIR/tools/iopassctl/examples" "$root/iopass/"
 cp "$TOP_DIR/selftests/build/"variant_* "$root/iopass/variants/"
 if [ -n "$MODDIR" ]; then
 	for m in drivers/pci/pci-stub drivers/net/ethernet/intel/e1000/e1000 \
