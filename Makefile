@@ -94,6 +94,7 @@ uninstall:
 	      /etc/modprobe.d/iopass.conf /etc/udev/rules.d/70-iopass.rules \
 	      $(PREFIX)/sbin/iopassctl $(PREFIX)/share/man/man8/iopassctl.8 \
 	      $(COMPLETIONS)/iopassctl
+	-rmdir /lib/modules/$(KREL)/updates/drivers/iopass 2>/dev/null
 	depmod -a $(KREL)
 
 dkms-install:
