@@ -20,6 +20,9 @@
 #   make dkms-uninstall       remove it from DKMS
 #   make dkms                 check the DKMS build for the stock kernels
 #   make htmldocs             render Documentation/ (Sphinx), warnings fail
+#   make fuzz [FUZZ_ITERS=N] [FUZZ_SEED=S] [KVER=debug]
+#                             the ioctl fuzzer's long run (a seed from a
+#                             failure replays it)
 #   make man                  build/man/iopassctl.8 from Documentation/cli.rst
 
 # The running kernel's headers if installed, else the newest Debian headers.
@@ -75,6 +78,12 @@ dkms: deps
 htmldocs: deps
 	@tools/testing/check.sh htmldocs
 
+FUZZ_ITERS ?= 2000000
+fuzz: deps
+	@RIG_TIMEOUT=$${RIG_TIMEOUT:-7200} \
+	 RIG_APPEND="rig_fuzz_iters=$(FUZZ_ITERS) $(if $(FUZZ_SEED),rig_fuzz_seed=$(FUZZ_SEED))" \
+	 tools/testing/check.sh fuzz-$(or $(KVER),debug)
+
 install: modules tools man install-tools
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates modules_install
 	install -D -m 0644 tools/packaging/iopass.modprobe.conf /etc/modprobe.d/iopass.conf
@@ -109,5 +118,5 @@ dkms-uninstall:
 	dkms remove -m iopass -v $(VERSION) --all
 	rm -rf /usr/src/iopass-$(VERSION)
 
-.PHONY: all modules tools man clean deps check kunit selftests lint demo dkms \
+.PHONY: all modules tools man clean deps check kunit selftests lint demo dkms fuzz \
 	htmldocs install install-tools uninstall dkms-install dkms-uninstall

@@ -96,7 +96,7 @@ static int iopass_device_get_info(void *priv, void *arg)
 	struct iopass_device *idev = priv;
 	struct iopass_device_info *info = arg;
 
-	if (info->__reserved)
+	if (info->__reserved || info->__reserved2)
 		return -EINVAL;
 	info->iommu_group = iopass_group_id(idev->group);
 	info->domain_type = iopass_device_domain_type(idev);

@@ -20,11 +20,37 @@ static void iopass_iommu_free(struct iopass_domain *dom)
 	kfree(dom);
 }
 
-static int iopass_iommu_attach(struct iopass_domain *dom,
-			       struct iommu_group *group, struct device *dev)
+/*
+ * What the domain can map, read from the IOMMU core: its aperture and
+ * page sizes.  A driver may narrow the aperture (and add superpage sizes)
+ * when the domain is first attached: VT-d shrinks a domain allocated with
+ * a 57-bit width to the IOMMU's own, say 39 bits.
+ */
+static void iopass_iommu_geometry(struct iopass_domain *dom)
 {
-	return iommu_attach_group(dom->domain, group);
+	struct iommu_domain *domain = dom->domain;
+
+	dom->pgsize_bitmap = domain->pgsize_bitmap;
+	if (domain->geometry.force_aperture) {
+		dom->aperture_start = domain->geometry.aperture_start;
+		dom->aperture_end = domain->geometry.aperture_end;
+	} else {
+		dom->aperture_start = 0;
+		dom->aperture_end = ULONG_MAX;
+	}
 }
+
+static noinline int iopass_iommu_attach(struct iopass_domain *dom,
+					struct iommu_group *group,
+					struct device *dev)
+{
+	int ret = iommu_attach_group(dom->domain, group);
+
+	if (!ret)
+		iopass_iommu_geometry(dom);
+	return ret;
+}
+ALLOW_ERROR_INJECTION(iopass_iommu_attach, ERRNO);
 
 static void iopass_iommu_detach(struct iopass_domain *dom,
 				struct iommu_group *group, struct device *dev)
@@ -32,12 +58,14 @@ static void iopass_iommu_detach(struct iopass_domain *dom,
 	iommu_detach_group(dom->domain, group);
 }
 
-static int iopass_iommu_map(struct iopass_domain *dom, unsigned long iova,
-			    phys_addr_t paddr, size_t size, int prot)
+static noinline int iopass_iommu_map(struct iopass_domain *dom,
+				     unsigned long iova, phys_addr_t paddr,
+				     size_t size, int prot)
 {
 	return iopass_compat_iommu_map(dom->domain, iova, paddr, size, prot,
 				       GFP_KERNEL_ACCOUNT);
 }
+ALLOW_ERROR_INJECTION(iopass_iommu_map, ERRNO);
 
 static size_t iopass_iommu_unmap(struct iopass_domain *dom, unsigned long iova,
 				 size_t size, struct iommu_iotlb_gather *gather)
@@ -81,13 +109,7 @@ struct iopass_domain *iopass_domain_alloc_iommu(struct device *dev)
 	}
 	dom->domain = domain;
 	dom->ops = &iopass_iommu_ops;
-	dom->pgsize_bitmap = domain->pgsize_bitmap;
-	if (domain->geometry.force_aperture) {
-		dom->aperture_start = domain->geometry.aperture_start;
-		dom->aperture_end = domain->geometry.aperture_end;
-	} else {
-		dom->aperture_end = ULONG_MAX;
-	}
+	iopass_iommu_geometry(dom);
 	return dom;
 }
 

@@ -117,8 +117,8 @@ struct iopass_ioas *iopass_ioas_alloc(struct mm_struct *mm)
 }
 EXPORT_SYMBOL_IF_KUNIT(iopass_ioas_alloc);
 
-static int iopass_account(struct iopass_ioas *ioas, unsigned long npages,
-			  bool inc)
+static noinline int iopass_account(struct iopass_ioas *ioas,
+				   unsigned long npages, bool inc)
 {
 	int ret = 0;
 
@@ -129,6 +129,7 @@ static int iopass_account(struct iopass_ioas *ioas, unsigned long npages,
 	mmput(ioas->mm);
 	return ret;
 }
+ALLOW_ERROR_INJECTION(iopass_account, ERRNO);
 
 /* Give back a mapping whose IOVAs no domain translates any more. */
 static void iopass_map_release(struct iopass_ioas *ioas, struct iopass_map *map)
@@ -379,8 +380,8 @@ static int iopass_ioas_find_iova(struct iopass_ioas *ioas, unsigned long length,
 }
 
 /* Pin @npages at @uva into @pages; 0 or an errno, nothing pinned then. */
-static int iopass_pin(unsigned long uva, unsigned long npages, bool write,
-		      struct page **pages)
+static noinline int iopass_pin(unsigned long uva, unsigned long npages,
+			       bool write, struct page **pages)
 {
 	unsigned int gup = FOLL_LONGTERM | (write ? FOLL_WRITE : 0);
 	unsigned long done = 0;
@@ -398,6 +399,7 @@ static int iopass_pin(unsigned long uva, unsigned long npages, bool write,
 	}
 	return 0;
 }
+ALLOW_ERROR_INJECTION(iopass_pin, ERRNO);
 
 /* Unmap @map from the domains before @stop, each flushed. */
 static void iopass_map_undo(struct iopass_ioas *ioas, struct iopass_map *map,

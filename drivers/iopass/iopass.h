@@ -23,6 +23,7 @@
 #include <linux/atomic.h>
 #include <linux/cdev.h>
 #include <linux/device.h>
+#include <linux/error-injection.h>
 #include <linux/iommu.h>
 #include <linux/irqbypass.h>
 #include <linux/kref.h>
@@ -34,6 +35,14 @@
 #include <uapi/linux/iopass.h>
 
 #include "compat.h"
+
+/*
+ * Fault-injection points: the functions marked ALLOW_ERROR_INJECTION(fn,
+ * ERRNO) (noinline, so that a kprobe sees every call) are steps whose
+ * failure must unwind cleanly.  With CONFIG_FAIL_FUNCTION, fail_function
+ * makes one return an errno instead of running, at a chosen call (fail-nth):
+ * selftests/iopass_fail_nth.c sweeps them with failslab and fail_page_alloc.
+ */
 
 struct iopass_device;
 struct iopass_domain;

@@ -155,8 +155,8 @@ static void iopass_pci_type_off(struct iopass_pci_device *ipdev)
 }
 
 /* Turn @index on with @nvec vectors, none routed yet. */
-static int iopass_pci_type_on(struct iopass_pci_device *ipdev,
-			      unsigned int index, unsigned int nvec)
+static noinline int iopass_pci_type_on(struct iopass_pci_device *ipdev,
+				       unsigned int index, unsigned int nvec)
 {
 	struct pci_dev *pdev = ipdev->pdev;
 	int ret;
@@ -188,10 +188,12 @@ out_free:
 	ipdev->vecs = NULL;
 	return ret;
 }
+ALLOW_ERROR_INJECTION(iopass_pci_type_on, ERRNO);
 
 /* Route vector @v to @trigger (which the vector now owns). */
-static int iopass_pci_vec_on(struct iopass_pci_device *ipdev, unsigned int v,
-			     struct eventfd_ctx *trigger)
+static noinline int iopass_pci_vec_on(struct iopass_pci_device *ipdev,
+				      unsigned int v,
+				      struct eventfd_ctx *trigger)
 {
 	struct iopass_pci_vec *vec = &ipdev->vecs[v];
 	struct pci_dev *pdev = ipdev->pdev;
@@ -221,6 +223,7 @@ static int iopass_pci_vec_on(struct iopass_pci_device *ipdev, unsigned int v,
 		vec->trigger = NULL;
 	return ret;
 }
+ALLOW_ERROR_INJECTION(iopass_pci_vec_on, ERRNO);
 
 /* Resolve every fd first, so that a bad one changes nothing. */
 static int iopass_pci_get_triggers(const s32 *fds, unsigned int count,

@@ -13,6 +13,8 @@
 #   build-6.1 build-6.12 build-debug    W=1, warnings fail
 #   kunit                    KUnit on the debug kernel, via kunit.py parse
 #   selftests-6.1 selftests-6.12 selftests-debug
+#   fuzz-<kver>              (not in the default list: make fuzz) the
+#                            fuzzer's long run, FUZZ_ITERS and FUZZ_SEED
 #   variants-6.1 variants-6.12 variants-debug   (machine_variants, booted
 #                            with identity default domains, with the IOMMU
 #                            off, and without interrupt remapping)
@@ -93,6 +95,7 @@ for step in "${steps[@]}"; do
 	build-*) single "$step" "$top/tools/testing/build.sh" "${step#build-}" ;;
 	kunit) vm debug kunit ;;
 	selftests-*) vm "${step#selftests-}" selftests ;;
+	fuzz-*) vm "${step#fuzz-}" fuzz ;;
 	variants-*)
 		for v in pt noiommu nointremap; do
 			vm "${step#variants-}" variant "$v"

@@ -526,6 +526,8 @@ enum iopass_set_irqs_flags {
  * EBADF: an fd is not an eventfd;
  * EFAULT: @eventfds is not readable;
  * ENOMEM: out of memory;
+ * ENOSPC: the host could not allocate the MSI or MSI-X vectors (out of
+ * interrupt vectors, or of memory while allocating them);
  * EOPNOTSUPP: INTx on a device that cannot mask it;
  * EPERM: the device is not attached to an address space.
  * On any error the index's state is as before, except that a failure

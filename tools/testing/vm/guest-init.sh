@@ -79,6 +79,16 @@ suite_info() {
 	done
 }
 
+# The long fuzzer run (make fuzz): rig_fuzz_iters and rig_fuzz_seed come
+# from the kernel command line (RIG_APPEND).
+suite_fuzz() {
+	insmod $IOPASS_KO || echo "rig: insmod iopass.ko failed"
+	IOPASS_FUZZ_ITERS=${rig_fuzz_iters:-200000} \
+	IOPASS_FUZZ_SEED=${rig_fuzz_seed:-} \
+		run iopass_fuzz /iopass/selftests/iopass_fuzz
+	rmmod iopass
+}
+
 suite_demo() {
 	/iopass/demo.sh
 	echo "rig: prog demo rc=$?"

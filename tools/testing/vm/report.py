@@ -5,7 +5,7 @@
 Usage: report.py SUITE OUTDIR KUNIT_PY
 Reads OUTDIR/results.log (guest-init.sh's protocol) and OUTDIR/console.log,
 prints what failed and one line "suite SUITE: N passed, M failed".  Test
-cases are TAP "ok"/"not ok" lines; KUnit's KTAP is judged by the kernel's
+cases are TAP "ok"/"not ok" lines ("ok ... # SKIP" counts as neither); KUnit's KTAP is judged by the kernel's
 own kunit.py parse.  A program that exits non-zero without a failed case,
 a guest that does not finish, a kmemleak report or a kernel log report that
 no test expected each count as one more failure, and so does a line
@@ -30,7 +30,7 @@ def main():
     with open(os.path.join(outdir, "results.log"), errors="replace") as f:
         lines = [l.rstrip("\r\n") for l in f]
 
-    prog, prog_fail, ktap, finished = None, 0, None, False
+    prog, prog_fail, ktap, finished, skipped = None, 0, None, False, 0
     for line in lines:
         if line.startswith("rig: prog ") and line.endswith(" begin"):
             prog, prog_fail = line.split()[2], 0
@@ -63,6 +63,9 @@ def main():
         elif line.startswith("rig: ") and "failed" in line:
             failed += 1
             problems.append(line)
+        elif re.match(r"ok \d+ .*# SKIP", line):
+            # Not run (e.g. fault injection on a stock kernel): no pass.
+            skipped += 1
         elif re.match(r"ok \d+ ", line):
             passed += 1
         elif re.match(r"not ok \d+ ", line):
@@ -80,6 +83,8 @@ def main():
         problems += [f"guest kernel log: {b}" for b in bad[:20]]
     for p in problems:
         print(f"  {suite}: {p}")
+    if skipped:
+        print(f"  {suite}: {skipped} skipped (counted neither passed nor failed)")
     print(f"suite {suite}: {passed} passed, {failed} failed")
     return 1 if failed else 0
 

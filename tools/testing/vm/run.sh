@@ -9,6 +9,7 @@
 # not viable.
 # Leaves OUTDIR/console.log (kernel log) and OUTDIR/results.log (ttyS1).
 #
+# RIG_APPEND adds to the kernel command line (e.g. rig_fuzz_iters=N).
 # RIG_VARIANT changes the machine for the refusal tests
 # (selftests/machine_variants.c, run as variants/variant_<name>):
 #   default     VT-d with interrupt remapping, translated default domains
@@ -84,7 +85,7 @@ timeout --foreground "$timeout_s" qemu-system-x86_64 \
 	-drive file="$nvme",if=none,id=nvm,format=raw \
 	-device nvme,drive=nvm,serial=iopass0 \
 	-kernel "$IMAGE" -initrd "$outdir/initramfs.cpio.gz" \
-	-append "console=ttyS0 ignore_loglevel $iommu_args panic=-1 panic_on_warn=1 rig_suites=$suites rig_variant=$variant" \
+	-append "console=ttyS0 ignore_loglevel $iommu_args panic=-1 panic_on_warn=1 rig_suites=$suites rig_variant=$variant ${RIG_APPEND:-}" \
 	-serial file:"$outdir/console.log" \
 	-serial file:"$outdir/results.log" \
 	|| echo "rig: qemu exited with $? (timeout ${timeout_s}s?)" >>"$outdir/results.log"
