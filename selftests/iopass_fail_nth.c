@@ -6,9 +6,9 @@
  * /proc/self/task/<tid>/fail-nth set to 1, 2, 3, ...: the nth call in this
  * task that can be made to fail does fail.  Those calls are every slab
  * allocation (failslab), every page allocation (fail_page_alloc) and
- * iopass's own fault points (ALLOW_ERROR_INJECTION: pinning, locked_vm
- * accounting, IOMMU map and attach, request_irq), through fail_function.
- * The sweep ends at the first n the operation never reaches.
+ * iopass's own fault points (fail_iopass: a pin batch, locked_vm
+ * accounting, IOMMU map and attach, an interrupt type and vector).  The
+ * sweep ends at the first n the operation never reaches.
  *
  * After each injected failure: the operation returned an errno its
  * ioctl documents (ENOMEM), the objects are still usable (the operation
@@ -33,51 +33,31 @@
 #define MOCK_SYSFS	"/sys/devices/iopass_mock"
 #define DBG		"/sys/kernel/debug"
 
-/* iopass's own fault points (ALLOW_ERROR_INJECTION in the module). */
-static const char *const fault_points[] = {
-	"iopass_pin", "iopass_account", "iopass_iommu_map",
-	"iopass_iommu_attach", "iopass_pci_type_on", "iopass_pci_vec_on",
-};
-
 static int nth_fd = -1;
 
 /*
- * Make every fault-injection site injectable by fail-nth: failslab and
- * fail_page_alloc also for allocations that may sleep, quietly (a stack
- * dump per injection would flood the console), and iopass's fault points
- * returning -ENOMEM.  False if the kernel has no fault injection.
+ * Make every fault site injectable by fail-nth, quietly (a stack dump per
+ * injection would flood the console): failslab and fail_page_alloc also
+ * for allocations that may sleep, and iopass's fail_iopass.  (iopass asks
+ * should_fail() itself: fail_function's kprobes run in int3 context, where
+ * fail-nth and task filters never apply.)  False if the kernel has no
+ * fault injection.
  */
 static bool fault_injection_setup(void)
 {
 	char path[PATH_MAX];
-	size_t i;
 
 	snprintf(path, sizeof(path), "/proc/self/task/%d/fail-nth", gettid());
 	nth_fd = open(path, O_RDWR | O_CLOEXEC);
-	if (nth_fd < 0 || access(DBG "/fail_function/inject", W_OK))
+	if (nth_fd < 0 || access(DBG "/fail_iopass/probability", W_OK))
 		return false;
-	if (sysfs_write(DBG "/failslab/ignore-gfp-wait", "N") ||
-	    sysfs_write(DBG "/failslab/verbose", "0") ||
-	    sysfs_write(DBG "/fail_page_alloc/ignore-gfp-wait", "N") ||
-	    sysfs_write(DBG "/fail_page_alloc/ignore-gfp-highmem", "N") ||
-	    sysfs_write(DBG "/fail_page_alloc/min-order", "0") ||
-	    sysfs_write(DBG "/fail_page_alloc/verbose", "0") ||
-	    sysfs_write(DBG "/fail_function/verbose", "0"))
-		return false;
-	for (i = 0; i < ARRAY_SIZE(fault_points); i++) {
-		int ret = sysfs_write(DBG "/fail_function/inject", fault_points[i]);
-
-		if (ret && ret != -EEXIST) {
-			fprintf(stderr, "# fault point %s: %s\n", fault_points[i],
-				strerror(-ret));
-			return false;
-		}
-		snprintf(path, sizeof(path), DBG "/fail_function/%s/retval",
-			 fault_points[i]);
-		if (sysfs_write(path, "0xfffffffffffffff4"))	/* -ENOMEM */
-			return false;
-	}
-	return true;
+	return !sysfs_write(DBG "/failslab/ignore-gfp-wait", "N") &&
+	       !sysfs_write(DBG "/failslab/verbose", "0") &&
+	       !sysfs_write(DBG "/fail_page_alloc/ignore-gfp-wait", "N") &&
+	       !sysfs_write(DBG "/fail_page_alloc/ignore-gfp-highmem", "N") &&
+	       !sysfs_write(DBG "/fail_page_alloc/min-order", "0") &&
+	       !sysfs_write(DBG "/fail_page_alloc/verbose", "0") &&
+	       !sysfs_write(DBG "/fail_iopass/verbose", "0");
 }
 
 static void nth_arm(unsigned int n)
@@ -195,8 +175,9 @@ struct sweep {
 	int also;		/* an errno besides ENOMEM its ioctl documents */
 	bool atomic_only;	/* sleeping allocations are not failed */
 	bool allocates;		/* so the sweep must inject something */
-	bool edu;
-	bool bound;		/* the edu bound to iopass before setup */
+	bool edu;		/* a real device: the edu */
+	bool nvme;		/* ... or the nvme (it can be reset) */
+	bool bound;		/* bound to iopass before setup */
 	int (*setup)(struct st *s);
 	int (*op)(struct st *s);
 	int (*verify)(struct st *s);
@@ -291,6 +272,11 @@ static int detach_setup(struct st *s)
 static int detach_op(struct st *s)
 {
 	return device_detach(s->dev[1]);
+}
+
+static int detach_op0(struct st *s)
+{
+	return device_detach(s->dev[0]);
 }
 
 static int detach_verify(struct st *s)
@@ -651,6 +637,100 @@ FIXTURE_VARIANT_ADD(fail_nth, edu_mmap) {
 	},
 };
 
+static int region_info_op(struct st *s)
+{
+	struct iopass_region_info r = { .size = sizeof(r), .index = 0 };
+
+	return ioctl_errno(s->dev[0], IOPASS_DEVICE_REGION_INFO, &r);
+}
+
+static int irq_info_op(struct st *s)
+{
+	struct iopass_irq_info r = { .size = sizeof(r), .index = IOPASS_IRQ_MSI };
+
+	return ioctl_errno(s->dev[0], IOPASS_DEVICE_IRQ_INFO, &r);
+}
+
+static int reset_op(struct st *s)
+{
+	struct iopass_device_reset r = { .size = sizeof(r) };
+
+	return ioctl_errno(s->dev[0], IOPASS_DEVICE_RESET, &r);
+}
+
+/* After a reset the nvme answers and is at power-on. */
+static int reset_verify(struct st *s)
+{
+	void *regs = dev_command(s->dev[0], 0x2, true) ? NULL :
+		     mmap(NULL, SZ_4K, PROT_READ, MAP_SHARED, s->dev[0],
+			  IOPASS_REGION_OFFSET(0));
+	int ret;
+
+	if (!regs || regs == MAP_FAILED)
+		return -EIO;
+	/* Alive (CAP reads, not all-ones) and at power-on (CC.EN = 0). */
+	ret = mmio_read32(regs, 0) == 0xffffffff ||
+	      (mmio_read32(regs, 0x14) & 1) ? -EIO : 0;
+	munmap(regs, SZ_4K);
+	return ret;
+}
+
+static int edu_detach_setup(struct st *s)
+{
+	return edu_attach_setup(s) ?: edu_attach_op(s);
+}
+
+/* Detached: back in the group's empty domain (or, failing, blocked). */
+static int edu_detach_verify(struct st *s)
+{
+	return edu_attach_op(s) ?: edu_dma_verify(s);
+}
+
+FIXTURE_VARIANT_ADD(fail_nth, edu_detach) {
+	.sw = {
+		.name = "edu_detach",
+		.edu = true,
+		.bound = true,
+		.setup = edu_detach_setup,
+		.op = detach_op0,
+		.verify = edu_detach_verify,
+	},
+};
+
+FIXTURE_VARIANT_ADD(fail_nth, edu_region_info) {
+	.sw = {
+		.name = "edu_region_info",
+		.edu = true,
+		.bound = true,
+		.setup = edu_map_setup,
+		.op = region_info_op,
+		.verify = none,
+	},
+};
+
+FIXTURE_VARIANT_ADD(fail_nth, edu_irq_info) {
+	.sw = {
+		.name = "edu_irq_info",
+		.edu = true,
+		.bound = true,
+		.setup = edu_map_setup,
+		.op = irq_info_op,
+		.verify = none,
+	},
+};
+
+FIXTURE_VARIANT_ADD(fail_nth, nvme_reset) {
+	.sw = {
+		.name = "nvme_reset",
+		.edu = true,
+		.nvme = true,
+		.bound = true,
+		.setup = edu_map_setup,
+		.op = reset_op,
+		.verify = reset_verify,
+	},
+};
+
 FIXTURE_SETUP(fail_nth)
 {
 	self->s.buf = NULL;
@@ -667,8 +747,13 @@ FIXTURE_SETUP(fail_nth)
 	if (self->mock) {
 		ASSERT_EQ(0, mock_module_load("devices=2 iommu_classes=2"));
 	} else {
-		ASSERT_EQ(0, pci_find(EDU_VENDOR, EDU_DEVICE, ALONE_IN_GROUP, 0,
-				      self->s.bdf, sizeof(self->s.bdf)));
+		int ret = variant->sw.nvme ?
+			  pci_find(0x1b36, 0x0010, ANY_GROUP, 0, self->s.bdf,
+				   sizeof(self->s.bdf)) :
+			  pci_find(EDU_VENDOR, EDU_DEVICE, ALONE_IN_GROUP, 0,
+				   self->s.bdf, sizeof(self->s.bdf));
+
+		ASSERT_EQ(0, ret);
 		if (variant->sw.bound)
 			ASSERT_EQ(0, pci_bind(self->s.bdf, "iopass-pci"));
 	}
@@ -682,7 +767,6 @@ FIXTURE_TEARDOWN(fail_nth)
 		return;
 	close_all(&self->s);
 	munmap(self->s.buf, NPAGES * SZ_4K);
-	sysfs_write(DBG "/fail_function/inject", "\n");
 	sysfs_write(DBG "/failslab/ignore-gfp-wait", "N");
 	sysfs_write(DBG "/fail_page_alloc/ignore-gfp-wait", "N");
 	if (self->mock) {
@@ -731,6 +815,89 @@ TEST_F_TIMEOUT(fail_nth, sweep, 900)
 		ASSERT_LT(0, injections);
 	printf("# %s: %u failure points, each unwound cleanly\n",
 	       sw->name, injections);
+}
+
+/*
+ * fail_iopass is live on each operation that has fault points: made to
+ * fail (probability 100, once, this task only), the first point the
+ * operation reaches fails it with ENOMEM; then it works.  Without this a
+ * point compiled out or never reached would silently drop out of the
+ * sweeps above.
+ */
+FIXTURE(point) {
+	struct st s;
+};
+
+FIXTURE_VARIANT(point) {
+	int (*prep)(struct st *s);
+	int (*op)(struct st *s);
+};
+
+/* A new, empty address space: attaching to it attaches a new domain. */
+static int point_attach_prep(struct st *s)
+{
+	return device_detach(s->dev[0]) ?: ioas_alloc(s->ctx, &s->ioas);
+}
+
+static int point_irq(struct st *s)
+{
+	return set_msi(s->dev[0], s->efd);
+}
+
+FIXTURE_VARIANT_ADD(point, map) {
+	.op = map_op,
+};
+
+FIXTURE_VARIANT_ADD(point, attach) {
+	.prep = point_attach_prep,
+	.op = edu_attach_op,
+};
+
+FIXTURE_VARIANT_ADD(point, set_irqs) {
+	.op = point_irq,
+};
+
+FIXTURE_SETUP(point)
+{
+	self->s.bar = NULL;
+	self->s.efd = -1;
+	self->s.buf = NULL;
+	close_all(&self->s);
+	if (!fault_injection_setup())
+		SKIP(return, "no fault injection in this kernel");
+	self->s.buf = mmap(NULL, NPAGES * SZ_4K, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->s.buf);
+	ASSERT_EQ(0, pci_find(EDU_VENDOR, EDU_DEVICE, ALONE_IN_GROUP, 0,
+			      self->s.bdf, sizeof(self->s.bdf)));
+	ASSERT_EQ(0, pci_bind(self->s.bdf, "iopass-pci"));
+	self->s.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_EQ(0, edu_map_setup(&self->s));
+	if (variant->prep)
+		ASSERT_EQ(0, variant->prep(&self->s));
+	ASSERT_EQ(0, sysfs_write("/proc/self/make-it-fail", "1"));
+	ASSERT_EQ(0, sysfs_write(DBG "/fail_iopass/task-filter", "Y"));
+	ASSERT_EQ(0, sysfs_write(DBG "/fail_iopass/times", "1"));
+}
+
+FIXTURE_TEARDOWN(point)
+{
+	if (!self->s.buf)
+		return;
+	sysfs_write(DBG "/fail_iopass/probability", "0");
+	sysfs_write(DBG "/fail_iopass/task-filter", "N");
+	sysfs_write("/proc/self/make-it-fail", "0");
+	close_all(&self->s);
+	munmap(self->s.buf, NPAGES * SZ_4K);
+	pci_release(self->s.bdf);
+}
+
+TEST_F(point, fails_the_operation_then_lets_it_work)
+{
+	ASSERT_EQ(0, sysfs_write(DBG "/fail_iopass/probability", "100"));
+	EXPECT_EQ(-ENOMEM, variant->op(&self->s));
+	ASSERT_EQ(0, sysfs_write(DBG "/fail_iopass/probability", "0"));
+	EXPECT_EQ(0, variant->op(&self->s));
 }
 
 TEST_HARNESS_MAIN

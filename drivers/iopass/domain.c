@@ -40,17 +40,19 @@ static void iopass_iommu_geometry(struct iopass_domain *dom)
 	}
 }
 
-static noinline int iopass_iommu_attach(struct iopass_domain *dom,
-					struct iommu_group *group,
-					struct device *dev)
+static int iopass_iommu_attach(struct iopass_domain *dom,
+			       struct iommu_group *group, struct device *dev)
 {
-	int ret = iommu_attach_group(dom->domain, group);
+	int ret;
+
+	if (iopass_should_fail())
+		return -ENOMEM;
+	ret = iommu_attach_group(dom->domain, group);
 
 	if (!ret)
 		iopass_iommu_geometry(dom);
 	return ret;
 }
-ALLOW_ERROR_INJECTION(iopass_iommu_attach, ERRNO);
 
 static void iopass_iommu_detach(struct iopass_domain *dom,
 				struct iommu_group *group, struct device *dev)
@@ -58,14 +60,14 @@ static void iopass_iommu_detach(struct iopass_domain *dom,
 	iommu_detach_group(dom->domain, group);
 }
 
-static noinline int iopass_iommu_map(struct iopass_domain *dom,
-				     unsigned long iova, phys_addr_t paddr,
-				     size_t size, int prot)
+static int iopass_iommu_map(struct iopass_domain *dom, unsigned long iova,
+			    phys_addr_t paddr, size_t size, int prot)
 {
+	if (iopass_should_fail())
+		return -ENOMEM;
 	return iopass_compat_iommu_map(dom->domain, iova, paddr, size, prot,
 				       GFP_KERNEL_ACCOUNT);
 }
-ALLOW_ERROR_INJECTION(iopass_iommu_map, ERRNO);
 
 static size_t iopass_iommu_unmap(struct iopass_domain *dom, unsigned long iova,
 				 size_t size, struct iommu_iotlb_gather *gather)

@@ -117,11 +117,13 @@ struct iopass_ioas *iopass_ioas_alloc(struct mm_struct *mm)
 }
 EXPORT_SYMBOL_IF_KUNIT(iopass_ioas_alloc);
 
-static noinline int iopass_account(struct iopass_ioas *ioas,
-				   unsigned long npages, bool inc)
+static int iopass_account(struct iopass_ioas *ioas, unsigned long npages,
+			  bool inc)
 {
 	int ret = 0;
 
+	if (inc && iopass_should_fail())
+		return -ENOMEM;
 	/* A dead process's locked_vm needs no correcting. */
 	if (!mmget_not_zero(ioas->mm))
 		return inc ? -ESRCH : 0;
@@ -129,7 +131,6 @@ static noinline int iopass_account(struct iopass_ioas *ioas,
 	mmput(ioas->mm);
 	return ret;
 }
-ALLOW_ERROR_INJECTION(iopass_account, ERRNO);
 
 /* Give back a mapping whose IOVAs no domain translates any more. */
 static void iopass_map_release(struct iopass_ioas *ioas, struct iopass_map *map)
@@ -380,8 +381,8 @@ static int iopass_ioas_find_iova(struct iopass_ioas *ioas, unsigned long length,
 }
 
 /* Pin @npages at @uva into @pages; 0 or an errno, nothing pinned then. */
-static noinline int iopass_pin(unsigned long uva, unsigned long npages,
-			       bool write, struct page **pages)
+static int iopass_pin(unsigned long uva, unsigned long npages, bool write,
+		      struct page **pages)
 {
 	unsigned int gup = FOLL_LONGTERM | (write ? FOLL_WRITE : 0);
 	unsigned long done = 0;
@@ -396,10 +397,14 @@ static noinline int iopass_pin(unsigned long uva, unsigned long npages,
 			return n ? n : -EFAULT;
 		}
 		done += n;
+		/* A failure after some batches: they are unpinned. */
+		if (iopass_should_fail()) {
+			unpin_user_pages(pages, done);
+			return -ENOMEM;
+		}
 	}
 	return 0;
 }
-ALLOW_ERROR_INJECTION(iopass_pin, ERRNO);
 
 /* Unmap @map from the domains before @stop, each flushed. */
 static void iopass_map_undo(struct iopass_ioas *ioas, struct iopass_map *map,

@@ -23,7 +23,6 @@
 #include <linux/atomic.h>
 #include <linux/cdev.h>
 #include <linux/device.h>
-#include <linux/error-injection.h>
 #include <linux/iommu.h>
 #include <linux/irqbypass.h>
 #include <linux/kref.h>
@@ -35,14 +34,6 @@
 #include <uapi/linux/iopass.h>
 
 #include "compat.h"
-
-/*
- * Fault-injection points: the functions marked ALLOW_ERROR_INJECTION(fn,
- * ERRNO) (noinline, so that a kprobe sees every call) are steps whose
- * failure must unwind cleanly.  With CONFIG_FAIL_FUNCTION, fail_function
- * makes one return an errno instead of running, at a chosen call (fail-nth):
- * selftests/iopass_fail_nth.c sweeps them with failslab and fail_page_alloc.
- */
 
 struct iopass_device;
 struct iopass_domain;
@@ -416,5 +407,21 @@ struct iopass_ioctl_op {
 
 long iopass_ioctl_dispatch(const struct iopass_ioctl_op *ops, size_t n_ops,
 			   void *priv, unsigned int cmd, void __user *uarg);
+
+/*
+ * iopass's fault points: steps whose failure must unwind cleanly (a pin
+ * batch, locked_vm accounting, an IOMMU map or attach, an interrupt type or
+ * vector).  With CONFIG_FAULT_INJECTION each asks iopass_should_fail(), the
+ * "fail_iopass" fault attribute in debugfs, which fail-nth drives like
+ * failslab (selftests/iopass_fail_nth.c); otherwise it is compiled out.
+ */
+#ifdef CONFIG_FAULT_INJECTION
+bool iopass_should_fail(void);
+#else
+static inline bool iopass_should_fail(void)
+{
+	return false;
+}
+#endif
 
 #endif /* __IOPASS_H */

@@ -155,13 +155,15 @@ static void iopass_pci_type_off(struct iopass_pci_device *ipdev)
 }
 
 /* Turn @index on with @nvec vectors, none routed yet. */
-static noinline int iopass_pci_type_on(struct iopass_pci_device *ipdev,
-				       unsigned int index, unsigned int nvec)
+static int iopass_pci_type_on(struct iopass_pci_device *ipdev,
+			      unsigned int index, unsigned int nvec)
 {
 	struct pci_dev *pdev = ipdev->pdev;
 	int ret;
 
 	lockdep_assert_held(&ipdev->irq_lock);
+	if (iopass_should_fail())
+		return -ENOMEM;
 	ipdev->vecs = kcalloc(nvec, sizeof(*ipdev->vecs), GFP_KERNEL_ACCOUNT);
 	if (!ipdev->vecs)
 		return -ENOMEM;
@@ -188,18 +190,18 @@ out_free:
 	ipdev->vecs = NULL;
 	return ret;
 }
-ALLOW_ERROR_INJECTION(iopass_pci_type_on, ERRNO);
 
 /* Route vector @v to @trigger (which the vector now owns). */
-static noinline int iopass_pci_vec_on(struct iopass_pci_device *ipdev,
-				      unsigned int v,
-				      struct eventfd_ctx *trigger)
+static int iopass_pci_vec_on(struct iopass_pci_device *ipdev, unsigned int v,
+			     struct eventfd_ctx *trigger)
 {
 	struct iopass_pci_vec *vec = &ipdev->vecs[v];
 	struct pci_dev *pdev = ipdev->pdev;
 	int ret;
 
 	lockdep_assert_held(&ipdev->irq_lock);
+	if (iopass_should_fail())
+		return -ENOMEM;
 	snprintf(vec->name, sizeof(vec->name), "iopass-%d[%s]",
 		 ipdev->idev->id, pci_name(pdev));
 	vec->trigger = trigger;
@@ -223,7 +225,6 @@ static noinline int iopass_pci_vec_on(struct iopass_pci_device *ipdev,
 		vec->trigger = NULL;
 	return ret;
 }
-ALLOW_ERROR_INJECTION(iopass_pci_vec_on, ERRNO);
 
 /* Resolve every fd first, so that a bad one changes nothing. */
 static int iopass_pci_get_triggers(const s32 *fds, unsigned int count,
