@@ -9,12 +9,15 @@
  *   aperture, over its MSI window);
  * - a partial unmap inside a superpage (which must not split or widen it);
  * - repeated long-term pins of never-touched anonymous memory, which pin
- *   the shared zero page (its refcount; and writes must not reach it).
+ *   the shared zero page (its refcount; and writes must not reach it);
+ * - INTx left enabled with no handler (a shared line disabled).
  *
  * Already covered elsewhere: mapping-count exhaustion (CVE-2019-3882,
  * iopass_dma.c mapping_count_limit), wrapping ranges (map_and_unmap_errnos),
  * SET_IRQS overflow (iopass_device.c set_irqs_arguments_are_checked).
  */
+#include <sys/eventfd.h>
+
 #include "iopass_util.h"
 #include "kselftest_harness.h"
 
@@ -239,6 +242,55 @@ TEST_F(edu, never_touched_memory_pins_the_zero_page_safely)
 	EXPECT_EQ(0, ioas_unmap(self->ctx, self->ioas, 0x100000, SZ_4K, &unmapped));
 	munmap(untouched, SZ_2M);
 	munmap(probe, SZ_4K);
+}
+
+static int set_irqs(int dev, __u32 index, __u32 count, __s32 *fds)
+{
+	struct iopass_set_irqs cmd = {
+		.size = sizeof(cmd), .flags = IOPASS_IRQ_SET_EVENTFD,
+		.index = index, .count = count, .eventfds = (uintptr_t)fds,
+	};
+
+	return ioctl_errno(dev, IOPASS_DEVICE_SET_IRQS, &cmd);
+}
+
+static bool intx_disabled(int dev)
+{
+	unsigned short cmd = 0;
+
+	dev_cfg_rw(dev, 0x04, &cmd, 2, false);
+	return cmd & 0x400;		/* PCI_COMMAND_INTX_DISABLE */
+}
+
+/*
+ * INTx is off unless SET_IRQS routed it: a device asserting a line that
+ * has no iopass handler would have the IRQ core disable the line ("nobody
+ * cared"), and with it every other device sharing it.  Freeing MSI
+ * vectors turns INTx back on in the PCI core: iopass turns it off again.
+ * (Found by the stress suite: an edu raising INTx with no SET_IRQS got
+ * IRQ 20, shared with another owner's nvme, disabled.)
+ */
+TEST_F(edu, intx_is_disabled_unless_routed)
+{
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+
+	ASSERT_LE(0, efd);
+	EXPECT_TRUE(intx_disabled(self->dev));
+	/* A raise with nothing routed asserts no line. */
+	__atomic_store_n((__u32 *)(self->bar + 0x60), 1, __ATOMIC_RELAXED);
+	usleep(200 * 1000);
+	__atomic_store_n((__u32 *)(self->bar + 0x64), 1, __ATOMIC_RELAXED);
+	EXPECT_TRUE(intx_disabled(self->dev));
+	/* MSI on, then off: INTx stays disabled. */
+	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_MSI, 1, &efd));
+	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_MSI, 0, NULL));
+	EXPECT_TRUE(intx_disabled(self->dev));
+	/* INTx routed: on; off again: disabled. */
+	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_INTX, 1, &efd));
+	EXPECT_FALSE(intx_disabled(self->dev));
+	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_INTX, 0, NULL));
+	EXPECT_TRUE(intx_disabled(self->dev));
+	close(efd);
 }
 
 TEST_HARNESS_MAIN

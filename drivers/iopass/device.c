@@ -98,6 +98,13 @@ static int iopass_device_get_info(void *priv, void *arg)
 
 	if (info->__reserved || info->__reserved2)
 		return -EINVAL;
+	/* Every output field is written: a backend fills what it knows. */
+	info->pci_segment = 0;
+	info->pci_bus = 0;
+	info->pci_devfn = 0;
+	info->device_flags = 0;
+	info->num_regions = 0;
+	info->num_irqs = 0;
 	info->iommu_group = iopass_group_id(idev->group);
 	info->domain_type = iopass_device_domain_type(idev);
 	if (idev->ops->fill_info)
@@ -335,7 +342,7 @@ struct iopass_device *iopass_device_alloc(struct device *parent,
 	idev->dev.groups = iopass_device_groups;
 	idev->dev.release = iopass_device_release;
 	cdev_init(&idev->cdev, &iopass_device_fops);
-	idev->cdev.owner = THIS_MODULE;
+	idev->cdev.owner = idev->ops->owner ?: THIS_MODULE;
 
 	ret = iopass_bus_alloc_devt(idev);
 	if (ret) {

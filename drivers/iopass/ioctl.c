@@ -59,6 +59,13 @@ long iopass_ioctl_dispatch(const struct iopass_ioctl_op *ops, size_t n_ops,
 		return ret;
 	if (hdr->flags & ~op->valid_flags)
 		return -EOPNOTSUPP;
+	/*
+	 * Unwritable: fail before acting, not after (an IOAS allocated or a
+	 * range mapped whose caller is told EFAULT and cannot learn its ID).
+	 * The bytes written are the caller's own.
+	 */
+	if (copy_to_user(uarg, buf, min_t(u32, user_size, op->size)))
+		return -EFAULT;
 
 	ret = op->execute(priv, buf);
 	if (ret)

@@ -150,6 +150,11 @@ struct iopass_ioctl_op;
  * @n_ioctls: how many
  * @no_iommu_group: the device sits behind no IOMMU group: only the mock
  *	backend, whose devices have no hardware, sets this
+ * @owner: the backend's module when it is not iopass itself (the mock):
+ *	the char device's owner, so that an open fd holds it and the backend
+ *	cannot be unloaded under the fd, whose last put may free the device
+ *	(calling into the backend).  Such a backend has no @mmap: nothing
+ *	else outlives its fds
  */
 struct iopass_device_ops {
 	void (*quiesce)(struct iopass_device *idev);
@@ -166,6 +171,7 @@ struct iopass_device_ops {
 	const struct iopass_ioctl_op *ioctls;
 	unsigned int n_ioctls;
 	bool no_iommu_group;
+	struct module *owner;
 };
 
 /**
@@ -331,6 +337,7 @@ struct iopass_pci_vec {
  * @nvec: vectors enabled
  * @vecs: their state
  * @intx_masked: under @intx_spin: the INTx line is masked
+ * @intx_was_on: INTx was enabled when the fd was opened (restored at close)
  * @intx_spin: orders the INTx handler and unmask
  * @err_trigger: eventfd for AER errors, under @irq_lock
  * @req_trigger: eventfd for release requests, under @irq_lock
@@ -350,6 +357,7 @@ struct iopass_pci_device {
 	unsigned int nvec;
 	struct iopass_pci_vec *vecs;
 	bool intx_masked;
+	bool intx_was_on;
 	spinlock_t intx_spin;		/* see above */
 	struct eventfd_ctx *err_trigger;
 	struct eventfd_ctx *req_trigger;

@@ -71,10 +71,19 @@ static int iopass_pci_open(struct iopass_device *idev)
 	struct iopass_pci_device *ipdev = iopass_to_pci(idev);
 	struct pci_dev *pdev = ipdev->pdev;
 	int i, ret;
+	u16 cmd;
 
 	ret = pci_enable_device(pdev);
 	if (ret)
 		return ret;
+	/*
+	 * No INTx until SET_IRQS routes it: a line asserted with no handler
+	 * of ours would be disabled by the IRQ core ("nobody cared"), taking
+	 * down whatever else shares it.
+	 */
+	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
+	ipdev->intx_was_on = !(cmd & PCI_COMMAND_INTX_DISABLE);
+	pci_intx(pdev, 0);
 	ret = pci_request_regions(pdev, "iopass");
 	if (ret)
 		goto out_disable;
@@ -115,6 +124,8 @@ static void iopass_pci_close(struct iopass_device *idev)
 	/* Give the next owner a clean function, if it can be reset. */
 	if (iopass_pci_can_reset(pdev))
 		pci_try_reset_function(pdev);
+	if (ipdev->intx_was_on)
+		pci_intx(pdev, 1);	/* as the host had it */
 	iopass_pci_unmap_bars(ipdev);
 	pci_release_regions(pdev);
 	pci_disable_device(pdev);

@@ -144,10 +144,13 @@ static void iopass_pci_type_off(struct iopass_pci_device *ipdev)
 		return;
 	for (v = 0; v < ipdev->nvec; v++)
 		iopass_pci_vec_off(ipdev, v);
-	if (ipdev->irq_type == IOPASS_IRQ_INTX)
-		pci_intx(ipdev->pdev, 0);
-	else
+	/*
+	 * Freeing MSI vectors re-enables INTx (pci_intx_for_msi()): disable it
+	 * again, there is no handler for it.
+	 */
+	if (ipdev->irq_type != IOPASS_IRQ_INTX)
 		pci_free_irq_vectors(ipdev->pdev);
+	pci_intx(ipdev->pdev, 0);
 	kfree(ipdev->vecs);
 	ipdev->vecs = NULL;
 	ipdev->nvec = 0;

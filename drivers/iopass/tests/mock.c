@@ -328,6 +328,7 @@ static void mock_quiesce(struct iopass_device *idev)
 }
 
 static const struct iopass_device_ops mock_device_ops = {
+	.owner = THIS_MODULE,
 	.quiesce = mock_quiesce,
 	.domain_alloc = iopass_mock_domain_alloc,
 	.no_iommu_group = true,

@@ -14,6 +14,10 @@
  * - Fields named __reserved must be zero (EINVAL otherwise).
  * - 64-bit values and user pointers are __aligned_u64.
  * - Output fields are written back for at most @size bytes.
+ * - The argument must be readable and writable: if it is not, the ioctl
+ *   fails with EFAULT and does nothing (the kernel writes the argument back
+ *   unchanged before it acts; a caller that makes it unwritable meanwhile
+ *   gets EFAULT after the fact, and loses only the output).
  */
 #ifndef _UAPI_LINUX_IOPASS_H
 #define _UAPI_LINUX_IOPASS_H
@@ -287,8 +291,8 @@ enum iopass_ioas_unmap_flags {
  * back.
  *
  * Return: 0, or
- * EINVAL: @length is 0 or unaligned (or not 0 with IOPASS_UNMAP_ALL), or
- * the range cuts through a mapping;
+ * EINVAL: @iova or @length is unaligned, @length is 0 (or not 0 with
+ * IOPASS_UNMAP_ALL), or the range cuts through a mapping;
  * EOVERFLOW: @iova + @length wraps;
  * ENOENT: no mapping lies in the range, or no such IOAS;
  * EIO: the IOMMU did not unmap exactly what was asked (the pages stay

@@ -25,6 +25,8 @@ REPORTS = {
     "hang": r"INFO: task .* blocked for more than|rcu: INFO: .* stall",
     "corruption": r"list_(add|del) corruption|refcount_t: ",
     "dmar": r"DMAR: \[DMA (Read|Write)|DMAR: DRHD: handling fault",
+    # An interrupt line asserted with no handler, then disabled.
+    "irq": r"irq \d+: nobody cared|Disabling IRQ #",
 }
 EXPECT = re.compile(r"iopass-rig: expect (\w+)")
 EXPECT_END = re.compile(r"iopass-rig: expect-end")
