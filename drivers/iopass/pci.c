@@ -106,6 +106,8 @@ out_unmap:
 	iopass_pci_unmap_bars(ipdev);
 	pci_release_regions(pdev);
 out_disable:
+	if (ipdev->intx_was_on)
+		pci_intx(pdev, 1);
 	pci_disable_device(pdev);
 	return ret;
 }
