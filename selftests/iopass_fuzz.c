@@ -2872,16 +2872,11 @@ TEST_F_TIMEOUT(fuzz, fork_exec_close_lifecycle, 300)
 
 /* Threads racing ioctls, closes and munmaps on shared contexts and devices. */
 /*
- * Open finding: with threads racing on shared fds, pages stay pinned (and
- * locked_vm charged) after every fd is closed (seed 0xf120c1135534ed2e:
- * 43 pages).  Until that is understood and fixed this race runs only when
- * asked for (IOPASS_FUZZ_RACE=1, e.g. through make fuzz); otherwise it is
- * skipped, which the rig counts as neither passed nor failed.
+ * It found IOAS_DESTROY racing DESTROY + ALLOC of the same ID erase (and
+ * leak, pins and all) the new IOAS (seed 0xf120c1135534ed2e); fixed.
  */
 TEST_F_TIMEOUT(fuzz, concurrent_ioctls, 300)
 {
-	if (!getenv("IOPASS_FUZZ_RACE"))
-		SKIP(return, "the racing fuzz is opt-in (IOPASS_FUZZ_RACE=1): open leak finding");
 	race(_metadata, self->f);
 }
 

@@ -101,7 +101,11 @@ static int iopass_ctx_ioas_destroy(void *priv, void *arg)
 	mutex_lock(&ioas->lock);
 	if (!list_empty(&ioas->domains))
 		ret = -EBUSY;
-	else if (xa_erase(&ctx->ioas, cmd->ioas_id) != ioas)
+	/*
+	 * Only if the ID still names this IOAS: a racing DESTROY and ALLOC may
+	 * have given it to a new one, which must not be erased (and leaked).
+	 */
+	else if (xa_cmpxchg(&ctx->ioas, cmd->ioas_id, ioas, NULL, 0) != ioas)
 		ret = -ENOENT;	/* a concurrent destroy won */
 	mutex_unlock(&ioas->lock);
 	if (!ret)

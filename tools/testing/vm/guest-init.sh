@@ -84,7 +84,7 @@ suite_info() {
 suite_fuzz() {
 	insmod $IOPASS_KO || echo "rig: insmod iopass.ko failed"
 	IOPASS_FUZZ_ITERS=${rig_fuzz_iters:-200000} \
-	IOPASS_FUZZ_SEED=${rig_fuzz_seed:-} IOPASS_FUZZ_RACE=1 \
+	IOPASS_FUZZ_SEED=${rig_fuzz_seed:-} \
 		run iopass_fuzz /iopass/selftests/iopass_fuzz
 	rmmod iopass
 }
