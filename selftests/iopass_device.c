@@ -41,17 +41,6 @@ static __u32 bar_read32(int dev, int bar, off_t off)
 	return v;
 }
 
-static int set_irqs(int dev, __u32 flags, __u32 index, __u32 start,
-		    __u32 count, __s32 *fds)
-{
-	struct iopass_set_irqs cmd = {
-		.size = sizeof(cmd), .flags = flags, .index = index,
-		.start = start, .count = count, .eventfds = (uintptr_t)fds,
-	};
-
-	return ioctl_errno(dev, IOPASS_DEVICE_SET_IRQS, &cmd);
-}
-
 /* Events on @efd within @ms (0 if none), the counter reset. */
 static __u64 events(int efd, int ms)
 {

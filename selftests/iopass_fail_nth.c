@@ -30,7 +30,6 @@
 #define NPAGES		16
 #define IOVA		0x100000UL
 #define MAX_NTH		2000
-#define MOCK_SYSFS	"/sys/devices/iopass_mock"
 #define DBG		"/sys/kernel/debug"
 
 static int nth_fd = -1;
@@ -94,14 +93,6 @@ struct st {
 	void *bar;
 	char bdf[32];		/* the edu, for the sweeps that need one */
 };
-
-static int mock_open(int n)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), MOCK_SYSFS "/hw%d", n);
-	return iopass_open_child(path);
-}
 
 static int map(struct st *s, __u64 iova, unsigned int npages)
 {

@@ -82,7 +82,6 @@
 #define SZ_4K		0x1000ULL
 #define SZ_2M		0x200000ULL
 #define SZ_1G		0x40000000ULL
-#define MOCK_SYSFS	"/sys/devices/iopass_mock"
 #define MAX_MAPPINGS	"/sys/module/iopass/parameters/max_mappings"
 
 #define NR_DEV		2	/* devices=2: hw0 behind IOMMU kind 0, hw1 kind 1 */
@@ -475,23 +474,6 @@ fail(struct fuzz *f, const char *key, const char *fmt, ...)
 }
 
 /* ---- sysfs of the mock ---- */
-
-static long mock_counter(const char *name)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), MOCK_SYSFS "/%s", name);
-	return (long)sysfs_read_ul(path);
-}
-
-/* Open the iopass device of mock device @n ("hw<n>"); fd or -errno. */
-static int mock_open(int n)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), MOCK_SYSFS "/hw%d", n);
-	return iopass_open_child(path);
-}
 
 /* A context fd the exec'd image inherits (no O_CLOEXEC). */
 static int ctx_open_inheritable(void)

@@ -10,24 +10,6 @@
 #include "kselftest_harness.h"
 
 #define SZ_4K		0x1000UL
-#define MOCK_SYSFS	"/sys/devices/iopass_mock"
-
-static long mock_counter(const char *name)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), MOCK_SYSFS "/%s", name);
-	return (long)sysfs_read_ul(path);
-}
-
-/* Open the iopass device of mock device @n ("hw<n>"); fd or -errno. */
-static int mock_open(int n)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), MOCK_SYSFS "/hw%d", n);
-	return iopass_open_child(path);
-}
 
 FIXTURE(mock) {
 	int dev[2];

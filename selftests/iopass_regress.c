@@ -244,16 +244,6 @@ TEST_F(edu, never_touched_memory_pins_the_zero_page_safely)
 	munmap(probe, SZ_4K);
 }
 
-static int set_irqs(int dev, __u32 index, __u32 count, __s32 *fds)
-{
-	struct iopass_set_irqs cmd = {
-		.size = sizeof(cmd), .flags = IOPASS_IRQ_SET_EVENTFD,
-		.index = index, .count = count, .eventfds = (uintptr_t)fds,
-	};
-
-	return ioctl_errno(dev, IOPASS_DEVICE_SET_IRQS, &cmd);
-}
-
 static bool intx_disabled(int dev)
 {
 	unsigned short cmd = 0;
@@ -282,13 +272,13 @@ TEST_F(edu, intx_is_disabled_unless_routed)
 	__atomic_store_n((__u32 *)(self->bar + 0x64), 1, __ATOMIC_RELAXED);
 	EXPECT_TRUE(intx_disabled(self->dev));
 	/* MSI on, then off: INTx stays disabled. */
-	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_MSI, 1, &efd));
-	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_MSI, 0, NULL));
+	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_SET_EVENTFD, IOPASS_IRQ_MSI, 0, 1, &efd));
+	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_SET_EVENTFD, IOPASS_IRQ_MSI, 0, 0, NULL));
 	EXPECT_TRUE(intx_disabled(self->dev));
 	/* INTx routed: on; off again: disabled. */
-	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_INTX, 1, &efd));
+	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_SET_EVENTFD, IOPASS_IRQ_INTX, 0, 1, &efd));
 	EXPECT_FALSE(intx_disabled(self->dev));
-	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_INTX, 0, NULL));
+	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_SET_EVENTFD, IOPASS_IRQ_INTX, 0, 0, NULL));
 	EXPECT_TRUE(intx_disabled(self->dev));
 	close(efd);
 }

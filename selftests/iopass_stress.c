@@ -32,7 +32,6 @@
 #define EDU_IRQ_STATUS	0x24
 #define EDU_IRQ_RAISE	0x60
 #define EDU_IRQ_ACK	0x64
-#define MOCK_SYSFS	"/sys/devices/iopass_mock"
 
 /* How long each race runs, in milliseconds. */
 static long race_ms(void)
@@ -97,17 +96,6 @@ static bool any_byte(const unsigned char *p, size_t len, unsigned char val)
 	return false;
 }
 
-static int set_irqs(int dev, __u32 flags, __u32 index, __u32 start,
-		    __u32 count, __s32 *fds)
-{
-	struct iopass_set_irqs cmd = {
-		.size = sizeof(cmd), .flags = flags, .index = index,
-		.start = start, .count = count, .eventfds = (uintptr_t)fds,
-	};
-
-	return ioctl_errno(dev, IOPASS_DEVICE_SET_IRQS, &cmd);
-}
-
 /* Route vector 0 of @index to @fd (-1: off); 0 or -errno. */
 static int set_vec0(int dev, __u32 index, __s32 fd)
 {
@@ -157,23 +145,6 @@ static int iova_ranges(int ctx, __u32 ioas, unsigned int *n)
 
 	*n = cmd.num_ranges;
 	return ret;
-}
-
-static long mock_counter(const char *name)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), MOCK_SYSFS "/%s", name);
-	return (long)sysfs_read_ul(path);
-}
-
-/* Open the iopass device of mock device @n ("hw<n>"); fd or -errno. */
-static int mock_open(int n)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), MOCK_SYSFS "/hw%d", n);
-	return iopass_open_child(path);
 }
 
 /* ---- threads mapping and unmapping one window of IOVAs ---- */

@@ -294,6 +294,28 @@ static inline int iopass_module_unload(void)
 	return syscall(SYS_delete_module, "iopass", O_NONBLOCK) ? -errno : 0;
 }
 
+/* ---- the mock backend (iopass_mock.ko, test builds) ---- */
+
+#define MOCK_SYSFS	"/sys/devices/iopass_mock"
+
+/* A counter of the mock IOMMU (violations, bad_unmaps, mapped_pages...). */
+static inline long mock_counter(const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), MOCK_SYSFS "/%s", name);
+	return (long)sysfs_read_ul(path);
+}
+
+/* Open the iopass device of mock device @n ("hw<n>"); fd or -errno. */
+static inline int mock_open(int n)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), MOCK_SYSFS "/hw%d", n);
+	return iopass_open_child(path);
+}
+
 /* ---- address spaces ---- */
 
 static inline int ioctl_errno(int fd, unsigned long cmd, void *arg)
@@ -367,6 +389,18 @@ static inline int device_attach(int dev, int ctx, __u32 id)
 	};
 
 	return ioctl_errno(dev, IOPASS_DEVICE_ATTACH, &cmd);
+}
+
+/* IOPASS_DEVICE_SET_IRQS; 0 or -errno. */
+static inline int set_irqs(int dev, __u32 flags, __u32 index, __u32 start,
+			   __u32 count, __s32 *fds)
+{
+	struct iopass_set_irqs cmd = {
+		.size = sizeof(cmd), .flags = flags, .index = index,
+		.start = start, .count = count, .eventfds = (uintptr_t)fds,
+	};
+
+	return ioctl_errno(dev, IOPASS_DEVICE_SET_IRQS, &cmd);
 }
 
 static inline int device_detach(int dev)
