@@ -1,13 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Usage: kernel.sh 6.1|6.12|debug
+# Usage: kernel.sh 6.1|6.12|debug|bench
 # Makes the kernel ready to build against and boot, and prints shell
 # assignments: KDIR (headers or build tree), IMAGE (bzImage), MODDIR (the
 # kernel's own modules, or empty), KREL (its release string).
 #
 # Stock kernels: headers from Debian's packages (make deps); the image and
 # modules of exactly the headers' version, unpacked from the .deb into the
-# cache rather than installed on the host.  debug: build-debug-kernel.sh.
+# cache rather than installed on the host.  debug: build-debug-kernel.sh;
+# bench (6.12 with iommufd, no sanitizers): build-bench-kernel.sh.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -40,7 +41,14 @@ debug)
 	echo "MODDIR="
 	echo "KREL=$(cat "$kdir/include/config/kernel.release")"
 	;;
+bench)
+	kdir=$("$RIG_DIR/build-bench-kernel.sh")
+	echo "KDIR=$kdir"
+	echo "IMAGE=$kdir/arch/x86/boot/bzImage"
+	echo "MODDIR="
+	echo "KREL=$(cat "$kdir/include/config/kernel.release")"
+	;;
 *)
-	die "usage: kernel.sh 6.1|6.12|debug"
+	die "usage: kernel.sh 6.1|6.12|debug|bench"
 	;;
 esac

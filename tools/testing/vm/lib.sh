@@ -46,3 +46,12 @@ debug_build_dir() {
 	      { cat; src_version; } | sha256sum | cut -c1-16)
 	echo "$IOPASS_CACHE/linux-debug-$key"
 }
+
+# The bench kernel's build directory, keyed the same way.
+bench_build_dir() {
+	local key
+
+	key=$(cat "$RIG_DIR/bench.config" "$RIG_DIR/build-bench-kernel.sh" |
+	      { cat; src_version; } | sha256sum | cut -c1-16)
+	echo "$IOPASS_CACHE/linux-bench-$key"
+}
