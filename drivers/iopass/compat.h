@@ -73,15 +73,20 @@ static inline void iopass_compat_release_dma(struct device *dev,
 #endif
 }
 
-/* iommu_map() with the allocation flags for page tables, where it takes them. */
-static inline int iopass_compat_iommu_map(struct iommu_domain *domain,
-					  unsigned long iova, phys_addr_t paddr,
-					  size_t size, int prot, gfp_t gfp)
+/*
+ * iommu_map_sg() with the allocation flags for page tables, where it takes
+ * them (before, it allocated with GFP_KERNEL).
+ */
+static inline ssize_t iopass_compat_iommu_map_sg(struct iommu_domain *domain,
+						 unsigned long iova,
+						 struct scatterlist *sg,
+						 unsigned int nents, int prot,
+						 gfp_t gfp)
 {
-#ifdef IOPASS_HAVE_IOMMU_MAP_GFP
-	return iommu_map(domain, iova, paddr, size, prot, gfp);
+#ifdef IOPASS_HAVE_IOMMU_MAP_SG_GFP
+	return iommu_map_sg(domain, iova, sg, nents, prot, gfp);
 #else
-	return iommu_map(domain, iova, paddr, size, prot);
+	return iommu_map_sg(domain, iova, sg, nents, prot);
 #endif
 }
 

@@ -62,14 +62,15 @@ int f(void)
 	return bus_register(&b);
 }'
 
-# iommu_map() takes a gfp_t for the page-table memory it allocates.
-# 1369459b2e21 ("iommu: Add a gfp parameter to iommu_map()", v6.3).
-probe IOMMU_MAP_GFP '
+# iommu_map_sg() takes a gfp_t for the page-table memory it allocates.
+# f2b2c051be62 ("iommu: Add a gfp parameter to iommu_map_sg()", v6.3).
+probe IOMMU_MAP_SG_GFP '
 #include <linux/iommu.h>
-int f(struct iommu_domain *d);
-int f(struct iommu_domain *d)
+#include <linux/scatterlist.h>
+ssize_t f(struct iommu_domain *d, struct scatterlist *sg);
+ssize_t f(struct iommu_domain *d, struct scatterlist *sg)
 {
-	return iommu_map(d, 0, 0, 4096, IOMMU_READ, GFP_KERNEL);
+	return iommu_map_sg(d, 0, sg, 1, IOMMU_READ, GFP_KERNEL);
 }'
 
 # iommu_group_has_isolated_msi(): is MSI from the group isolated?

@@ -10,6 +10,7 @@
  * over the kernel's iommu API that counts what it does.
  */
 #include <kunit/visibility.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 
 #include "iopass.h"
@@ -61,12 +62,20 @@ static void iopass_iommu_detach(struct iopass_domain *dom,
 }
 
 static int iopass_iommu_map(struct iopass_domain *dom, unsigned long iova,
-			    phys_addr_t paddr, size_t size, int prot)
+			    struct scatterlist *sg, unsigned int nents, int prot)
 {
+	ssize_t mapped;
+
 	if (iopass_should_fail())
 		return -ENOMEM;
-	return iopass_compat_iommu_map(dom->domain, iova, paddr, size, prot,
-				       GFP_KERNEL_ACCOUNT);
+	/*
+	 * One call for the batch: the core maps run after run, then syncs
+	 * the IOTLB once for the whole range; on failure it unmaps what it
+	 * mapped.  It never maps less than asked without failing.
+	 */
+	mapped = iopass_compat_iommu_map_sg(dom->domain, iova, sg, nents, prot,
+					    GFP_KERNEL_ACCOUNT);
+	return mapped < 0 ? mapped : 0;
 }
 
 static size_t iopass_iommu_unmap(struct iopass_domain *dom, unsigned long iova,
@@ -126,6 +135,17 @@ void iopass_domain_free(struct iopass_domain *dom)
 }
 EXPORT_SYMBOL_IF_KUNIT(iopass_domain_free);
 
+/*
+ * Runs per map call.  The first few go in a list on the stack; a request
+ * with more gets a list of IOPASS_MAP_BATCH: 1 GiB of scattered 4 KiB pages
+ * then takes 64 calls, so 64 IOTLB syncs, not 262,144.  A run is cut at
+ * 1 GiB (a scatterlist entry's length is 32 bits); the core joins the
+ * pieces again, so superpages are not lost.
+ */
+#define IOPASS_MAP_STACK	8
+#define IOPASS_MAP_BATCH	4096
+#define IOPASS_RUN_MAX		(SZ_1G >> PAGE_SHIFT)
+
 /**
  * iopass_domain_map_pages() - map pinned pages at @iova
  * @dom: the domain
@@ -134,35 +154,61 @@ EXPORT_SYMBOL_IF_KUNIT(iopass_domain_free);
  * @npages: how many
  * @prot: IOMMU_READ and/or IOMMU_WRITE
  *
- * Each physically contiguous run becomes one map call, so the IOMMU can use
- * pages as large as the run allows, and never larger: the size passed is
- * exactly the run's (invariant 2).
+ * Each physically contiguous run becomes one entry of a scatterlist, and a
+ * batch of entries one map call, so the IOMMU can use pages as large as
+ * each run allows, and never larger: the size of each entry is exactly its
+ * run's (invariant 2), and the IOTLB is synced once per batch.
  *
  * Return: 0, or the error of the first map call that failed, in which case
- * the runs mapped before it are unmapped again and flushed: all or nothing.
+ * the batches mapped before it are unmapped again and flushed: all or
+ * nothing.
  */
 int iopass_domain_map_pages(struct iopass_domain *dom, unsigned long iova,
 			    struct page **pages, unsigned long npages, int prot)
 {
+	struct scatterlist stack_sg[IOPASS_MAP_STACK], *sg = stack_sg;
+	unsigned int nents, max = IOPASS_MAP_STACK;
 	struct iommu_iotlb_gather gather;
-	unsigned long i = 0, run;
-	int ret;
+	unsigned long i = 0, start, run;
+	int ret = 0;
 
+	sg_init_table(sg, max);
 	while (i < npages) {
-		run = iopass_contig_run(pages + i, npages - i);
-		ret = dom->ops->map(dom, iova + i * PAGE_SIZE,
-				    page_to_phys(pages[i]), run * PAGE_SIZE, prot);
-		if (ret)
-			goto out_undo;
+		start = i;
+		for (nents = 0; nents < max && i < npages; nents++) {
+			run = iopass_contig_run(pages + i,
+						min(npages - i, IOPASS_RUN_MAX));
+			sg_set_page(&sg[nents], pages[i], run << PAGE_SHIFT, 0);
+			i += run;
+		}
+		sg_mark_end(&sg[nents - 1]);
+		ret = dom->ops->map(dom, iova + (start << PAGE_SHIFT), sg, nents,
+				    prot);
+		sg_unmark_end(&sg[nents - 1]);
+		if (ret) {
+			i = start;
+			break;
+		}
 		atomic64_inc(&dom->stat_maps);
-		i += run;
-	}
-	return 0;
 
-out_undo:
-	if (i) {
+		/* More to come: a longer list, if memory allows. */
+		if (i < npages && sg == stack_sg) {
+			max = min_t(unsigned long, npages - i, IOPASS_MAP_BATCH);
+			sg = kvmalloc_array(max, sizeof(*sg),
+					    GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+			if (!sg) {
+				sg = stack_sg;
+				max = IOPASS_MAP_STACK;
+			}
+			sg_init_table(sg, max);
+		}
+	}
+	if (sg != stack_sg)
+		kvfree(sg);
+
+	if (ret && i) {
 		iommu_iotlb_gather_init(&gather);
-		dom->ops->unmap(dom, iova, i * PAGE_SIZE, &gather);
+		dom->ops->unmap(dom, iova, i << PAGE_SHIFT, &gather);
 		dom->ops->iotlb_sync(dom, &gather);
 	}
 	return ret;

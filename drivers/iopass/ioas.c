@@ -13,7 +13,8 @@
  * Invariant 1, invalidation before reuse, is kept by the order of UNMAP:
  * every mapping of the request is unmapped from every domain, each domain's
  * IOTLB is flushed once for the whole request, and only then are pages
- * unpinned.  If an IOMMU reports unmapping a different length than asked,
+ * unpinned (and the mappings leave the tree, so their IOVAs can be used
+ * again).  If an IOMMU reports unmapping a different length than asked,
  * iopass cannot know what the device can still reach: that mapping stays,
  * pinned and in the tree (so its IOVAs are not reused), a later UNMAP
  * tries again, and this one fails with EIO.  Pages a device may have
@@ -45,22 +46,50 @@ MODULE_PARM_DESC(max_mappings,
 #define IOPASS_PIN_BATCH	(PAGE_SIZE / sizeof(struct page *))
 
 /**
- * struct iopass_map - one mapping: [iova, iova + length) to pinned pages
+ * struct iopass_map - one mapping: [node.start, node.last] to pinned pages
  * @node: in the IOAS's interval tree; start and last are IOVAs
- * @pages: the pinned pages, in IOVA order
- * @npages: how many
- * @prot: IOMMU_READ and/or IOMMU_WRITE
- * @stuck: an IOMMU did not unmap it exactly (see above)
- * @next: links the mappings of one UNMAP while they await the flush
+ * @pages: the pinned pages: for one page the struct page pointer itself,
+ *	for more an array of them in IOVA order; its low bits (the pointers
+ *	are at least 8-byte aligned) hold IOMMU_READ, IOMMU_WRITE and
+ *	IOPASS_MAP_STUCK
+ *
+ * The length, and so the number of pages, is the node's.  56 bytes from a
+ * cache of its own: with the memory cgroup's 8 bytes per object, a 4 KiB
+ * mapping costs 64 bytes of kernel memory besides the IOMMU's page table
+ * (Documentation/performance.rst).
  */
 struct iopass_map {
 	struct interval_tree_node node;
-	struct page **pages;
-	unsigned long npages;
-	int prot;
-	bool stuck;
-	struct iopass_map *next;
+	unsigned long pages;
 };
+
+/* An IOMMU did not unmap the mapping exactly (see above). */
+#define IOPASS_MAP_STUCK	4UL
+#define IOPASS_MAP_FLAGS	(IOMMU_READ | IOMMU_WRITE | IOPASS_MAP_STUCK)
+
+static struct kmem_cache *iopass_map_cache;
+
+static unsigned long iopass_map_npages(const struct iopass_map *map)
+{
+	return (map->node.last - map->node.start + 1) >> PAGE_SHIFT;
+}
+
+static int iopass_map_prot(const struct iopass_map *map)
+{
+	return map->pages & (IOMMU_READ | IOMMU_WRITE);
+}
+
+/* The pages, as an array: @one holds a one-page mapping's. */
+static struct page **iopass_map_pages(const struct iopass_map *map,
+				      struct page **one)
+{
+	unsigned long p = map->pages & ~IOPASS_MAP_FLAGS;
+
+	if (iopass_map_npages(map) > 1)
+		return (struct page **)p;
+	*one = (struct page *)p;
+	return one;
+}
 
 /**
  * struct iopass_resv - an IOVA range a device's IOMMU reserves
@@ -132,59 +161,74 @@ static int iopass_account(struct iopass_ioas *ioas, unsigned long npages,
 	return ret;
 }
 
-/* Give back a mapping whose IOVAs no domain translates any more. */
+/* Give back a mapping out of the tree whose IOVAs no domain translates. */
 static void iopass_map_release(struct iopass_ioas *ioas, struct iopass_map *map)
 {
+	unsigned long npages = iopass_map_npages(map);
+	struct page *one;
+
 	lockdep_assert_held(&ioas->lock);
-	iopass_ioas_unpin(ioas, map->node.start, map->pages, map->npages,
-			  map->prot);
-	iopass_account(ioas, map->npages, false);
-	ioas->pinned -= map->npages;
-	kvfree(map->pages);
-	kfree(map);
+	iopass_ioas_unpin(ioas, map->node.start, iopass_map_pages(map, &one),
+			  npages, iopass_map_prot(map));
+	iopass_account(ioas, npages, false);
+	ioas->pinned -= npages;
+	if (npages > 1)
+		kvfree((void *)(map->pages & ~IOPASS_MAP_FLAGS));
+	kmem_cache_free(iopass_map_cache, map);
 }
 
 /*
- * Unmap a chain of mappings (already out of the tree) from every domain,
- * flush each domain's IOTLB once, then unpin.  A mapping an IOMMU did not
- * unmap exactly keeps its pages pinned forever: they may still be reachable.
+ * Unmap every mapping in [@first, @last] (whole mappings: the caller has
+ * checked) from every domain, flush each domain's IOTLB once, then unpin
+ * and free them, adding their bytes to @unmapped.  A mapping an IOMMU did
+ * not unmap exactly stays in the tree with its pages pinned: they may
+ * still be reachable.  Return: 0, or -EIO if one did.
  */
-static int iopass_unmap_chain(struct iopass_ioas *ioas, struct iopass_map *chain)
+static int iopass_ioas_unmap_range(struct iopass_ioas *ioas,
+				   unsigned long first, unsigned long last,
+				   u64 *unmapped)
 {
+	struct interval_tree_node *node, *next;
 	struct iommu_iotlb_gather gather;
 	struct iopass_domain *dom;
-	struct iopass_map *map, *next;
+	struct iopass_map *map;
 	unsigned long bad = 0;
 	size_t len, done;
 
 	lockdep_assert_held(&ioas->lock);
 	list_for_each_entry(dom, &ioas->domains, node) {
 		iommu_iotlb_gather_init(&gather);
-		for (map = chain; map; map = map->next) {
-			len = map->npages << PAGE_SHIFT;
-			done = dom->ops->unmap(dom, map->node.start, len, &gather);
+		for (node = interval_tree_iter_first(&ioas->maps, first, last);
+		     node; node = interval_tree_iter_next(node, first, last)) {
+			map = container_of(node, struct iopass_map, node);
+			len = node->last - node->start + 1;
+			done = dom->ops->unmap(dom, node->start, len, &gather);
 			atomic64_inc(&dom->stat_unmaps);
 			if (done != len) {
 				pr_err("iopass: IOMMU unmapped %zu bytes at IOVA %#lx instead of %zu; keeping the pages pinned\n",
-				       done, map->node.start, len);
-				map->stuck = true;
-				bad++;
+				       done, node->start, len);
+				map->pages |= IOPASS_MAP_STUCK;
 			}
 		}
 		dom->ops->iotlb_sync(dom, &gather);
 		atomic64_inc(&dom->stat_syncs);
 	}
 
-	for (map = chain; map; map = next) {
-		next = map->next;
-		if (!map->stuck) {
-			iopass_map_release(ioas, map);
+	/* Flushed: now the pages can go, and the IOVAs be used again. */
+	for (node = interval_tree_iter_first(&ioas->maps, first, last); node;
+	     node = next) {
+		next = interval_tree_iter_next(node, first, last);
+		map = container_of(node, struct iopass_map, node);
+		if (map->pages & IOPASS_MAP_STUCK) {
+			/* Still reachable, maybe: keep it, its IOVAs taken. */
+			map->pages &= ~IOPASS_MAP_STUCK;
+			bad++;
 			continue;
 		}
-		/* Still reachable, maybe: keep it, and its IOVAs taken. */
-		map->stuck = false;
-		interval_tree_insert(&map->node, &ioas->maps);
-		ioas->nr_maps++;
+		interval_tree_remove(node, &ioas->maps);
+		ioas->nr_maps--;
+		*unmapped += node->last - node->start + 1;
+		iopass_map_release(ioas, map);
 	}
 	return bad ? -EIO : 0;
 }
@@ -192,8 +236,7 @@ static int iopass_unmap_chain(struct iopass_ioas *ioas, struct iopass_map *chain
 static void iopass_ioas_release(struct kref *kref)
 {
 	struct iopass_ioas *ioas = container_of(kref, struct iopass_ioas, kref);
-	struct interval_tree_node *node;
-	struct iopass_map *chain = NULL, *map;
+	u64 unmapped = 0;
 
 	/*
 	 * Every device has detached: no domain is left to flush, and no
@@ -201,13 +244,7 @@ static void iopass_ioas_release(struct kref *kref)
 	 */
 	WARN_ON(!list_empty(&ioas->domains));
 	mutex_lock(&ioas->lock);
-	while ((node = interval_tree_iter_first(&ioas->maps, 0, ULONG_MAX))) {
-		map = container_of(node, struct iopass_map, node);
-		interval_tree_remove(node, &ioas->maps);
-		map->next = chain;
-		chain = map;
-	}
-	iopass_unmap_chain(ioas, chain);
+	iopass_ioas_unmap_range(ioas, 0, ULONG_MAX, &unmapped);
 	mutex_unlock(&ioas->lock);
 	mmdrop(ioas->mm);
 	mutex_destroy(&ioas->lock);
@@ -417,8 +454,8 @@ static void iopass_map_undo(struct iopass_ioas *ioas, struct iopass_map *map,
 		if (dom == stop)
 			break;
 		iommu_iotlb_gather_init(&gather);
-		dom->ops->unmap(dom, map->node.start, map->npages << PAGE_SHIFT,
-				&gather);
+		dom->ops->unmap(dom, map->node.start,
+				map->node.last - map->node.start + 1, &gather);
 		dom->ops->iotlb_sync(dom, &gather);
 	}
 }
@@ -438,6 +475,7 @@ int iopass_ioas_map(struct iopass_ioas *ioas, u64 user_va, u64 length,
 		    u64 *iova, u32 flags)
 {
 	bool fixed = flags & IOPASS_MAP_FIXED_IOVA;
+	struct page **pages, *one;
 	struct iopass_domain *dom;
 	struct iopass_map *map;
 	unsigned long start, npages;
@@ -479,32 +517,32 @@ int iopass_ioas_map(struct iopass_ioas *ioas, u64 user_va, u64 length,
 		goto out_unlock;
 
 	npages = length >> PAGE_SHIFT;
-	map = kzalloc(sizeof(*map), GFP_KERNEL_ACCOUNT);
+	map = kmem_cache_zalloc(iopass_map_cache, GFP_KERNEL_ACCOUNT);
 	if (!map) {
 		ret = -ENOMEM;
 		goto out_unlock;
 	}
-	map->npages = npages;
-	map->prot = prot;
 	map->node.start = start;
 	map->node.last = start + length - 1;
 	/* The limit first: a huge length must not even allocate. */
 	ret = iopass_account(ioas, npages, true);
 	if (ret)
 		goto out_free_map;
-	map->pages = kvmalloc_array(npages, sizeof(*map->pages),
-				    GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	if (!map->pages) {
-		ret = -ENOMEM;
-		goto out_unaccount;
+	pages = &one;
+	if (npages > 1) {
+		pages = kvmalloc_array(npages, sizeof(*pages),
+				       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+		if (!pages) {
+			ret = -ENOMEM;
+			goto out_unaccount;
+		}
 	}
-	ret = iopass_pin(user_va, npages, prot & IOMMU_WRITE, map->pages);
+	ret = iopass_pin(user_va, npages, prot & IOMMU_WRITE, pages);
 	if (ret)
 		goto out_free_pages;
 
 	list_for_each_entry(dom, &ioas->domains, node) {
-		ret = iopass_domain_map_pages(dom, start, map->pages, npages,
-					      prot);
+		ret = iopass_domain_map_pages(dom, start, pages, npages, prot);
 		if (ret) {
 			/* @dom cleaned up after itself; undo the ones before. */
 			iopass_map_undo(ioas, map, dom);
@@ -512,6 +550,8 @@ int iopass_ioas_map(struct iopass_ioas *ioas, u64 user_va, u64 length,
 		}
 	}
 
+	map->pages = (npages > 1 ? (unsigned long)pages : (unsigned long)one) |
+		     prot;
 	interval_tree_insert(&map->node, &ioas->maps);
 	ioas->nr_maps++;
 	ioas->pinned += npages;
@@ -520,13 +560,14 @@ int iopass_ioas_map(struct iopass_ioas *ioas, u64 user_va, u64 length,
 	return 0;
 
 out_unpin:
-	iopass_ioas_unpin(ioas, start, map->pages, npages, prot);
+	iopass_ioas_unpin(ioas, start, pages, npages, prot);
 out_free_pages:
-	kvfree(map->pages);
+	if (pages != &one)
+		kvfree(pages);
 out_unaccount:
 	iopass_account(ioas, npages, false);
 out_free_map:
-	kfree(map);
+	kmem_cache_free(iopass_map_cache, map);
 out_unlock:
 	mutex_unlock(&ioas->lock);
 	return ret;
@@ -547,7 +588,6 @@ int iopass_ioas_unmap(struct iopass_ioas *ioas, u64 iova, u64 length, bool all,
 		      u64 *unmapped)
 {
 	struct interval_tree_node *node;
-	struct iopass_map *map, *chain = NULL;
 	unsigned long first, last;
 	u64 end;
 	int ret;
@@ -580,16 +620,7 @@ int iopass_ioas_unmap(struct iopass_ioas *ioas, u64 iova, u64 length, bool all,
 	}
 	if (ret)
 		goto out_unlock;
-
-	while ((node = interval_tree_iter_first(&ioas->maps, first, last))) {
-		map = container_of(node, struct iopass_map, node);
-		interval_tree_remove(node, &ioas->maps);
-		ioas->nr_maps--;
-		*unmapped += map->npages << PAGE_SHIFT;
-		map->next = chain;
-		chain = map;
-	}
-	ret = iopass_unmap_chain(ioas, chain);
+	ret = iopass_ioas_unmap_range(ioas, first, last, unmapped);
 out_unlock:
 	mutex_unlock(&ioas->lock);
 	return ret;
@@ -693,6 +724,7 @@ static int iopass_ioas_fill(struct iopass_ioas *ioas, struct iopass_domain *dom)
 {
 	struct interval_tree_node *node;
 	struct iopass_map *map;
+	struct page *one;
 	int ret;
 
 	lockdep_assert_held(&ioas->lock);
@@ -704,8 +736,9 @@ static int iopass_ioas_fill(struct iopass_ioas *ioas, struct iopass_domain *dom)
 			ret = -ERANGE;
 		else
 			ret = iopass_domain_map_pages(dom, node->start,
-						      map->pages, map->npages,
-						      map->prot);
+						      iopass_map_pages(map, &one),
+						      iopass_map_npages(map),
+						      iopass_map_prot(map));
 		if (ret) {
 			iopass_ioas_unfill(ioas, dom, node);
 			return ret;
@@ -803,3 +836,24 @@ void iopass_ioas_detach(struct iopass_ioas *ioas, struct iopass_domain *dom,
 	iopass_ioas_put(ioas);
 }
 EXPORT_SYMBOL_IF_KUNIT(iopass_ioas_detach);
+
+/**
+ * iopass_ioas_init() - create the cache mappings come from
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int __init iopass_ioas_init(void)
+{
+	/* The size Documentation/performance.rst promises. */
+	BUILD_BUG_ON(sizeof(struct iopass_map) > 56);
+	iopass_map_cache = KMEM_CACHE(iopass_map, SLAB_ACCOUNT);
+	return iopass_map_cache ? 0 : -ENOMEM;
+}
+
+/**
+ * iopass_ioas_exit() - destroy it, every mapping being gone
+ */
+void iopass_ioas_exit(void)
+{
+	kmem_cache_destroy(iopass_map_cache);
+}

@@ -30,6 +30,7 @@
 #include <linux/pci.h>
 #include <linux/rbtree.h>
 #include <linux/rwsem.h>
+#include <linux/scatterlist.h>
 #include <linux/wait.h>
 #include <uapi/linux/iopass.h>
 
@@ -46,7 +47,10 @@ struct eventfd_ctx;
  * @attach: attach @dev's IOMMU group; -EINVAL means "this IOMMU cannot use
  *	this domain, try another"
  * @detach: detach it, leaving the group in the core's blocking domain
- * @map: map a physically contiguous run of exactly @size bytes
+ * @map: map @nents physically contiguous runs, each entry of @sg one run,
+ *	back to back from @iova, each with exactly its own size; all or
+ *	nothing, and one IOTLB sync for the whole batch (a flush where the
+ *	IOMMU caches non-present entries: VT-d's caching mode)
  * @unmap: unmap [@iova, @iova + @size), adding the range to @gather;
  *	returns the bytes unmapped
  * @iotlb_sync: flush what @gather holds; returns when the IOTLB is clean
@@ -64,7 +68,7 @@ struct iopass_domain_ops {
 	void (*detach)(struct iopass_domain *dom, struct iommu_group *group,
 		       struct device *dev);
 	int (*map)(struct iopass_domain *dom, unsigned long iova,
-		   phys_addr_t paddr, size_t size, int prot);
+		   struct scatterlist *sg, unsigned int nents, int prot);
 	size_t (*unmap)(struct iopass_domain *dom, unsigned long iova,
 			size_t size, struct iommu_iotlb_gather *gather);
 	void (*iotlb_sync)(struct iopass_domain *dom,
@@ -83,7 +87,7 @@ struct iopass_domain_ops {
  * @pgsize_bitmap: the page sizes it can map
  * @aperture_start: first IOVA it can translate
  * @aperture_end: last IOVA it can translate
- * @stat_maps: map calls made
+ * @stat_maps: map calls made (batches of runs)
  * @stat_unmaps: unmap calls made
  * @stat_syncs: IOTLB flushes made
  */
@@ -279,6 +283,8 @@ int iopass_ioas_map(struct iopass_ioas *ioas, u64 user_va, u64 length,
 		    u64 *iova, u32 flags);
 int iopass_ioas_unmap(struct iopass_ioas *ioas, u64 iova, u64 length, bool all,
 		      u64 *unmapped);
+int iopass_ioas_init(void);
+void iopass_ioas_exit(void);
 unsigned int iopass_ioas_iova_ranges(struct iopass_ioas *ioas,
 				     struct iopass_iova_range *out,
 				     unsigned int max, unsigned long *align);

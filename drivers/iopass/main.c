@@ -47,9 +47,12 @@ static int __init iopass_init(void)
 {
 	int ret;
 
-	ret = iopass_bus_init();
+	ret = iopass_ioas_init();
 	if (ret)
 		return ret;
+	ret = iopass_bus_init();
+	if (ret)
+		goto out_ioas;
 	ret = iopass_ctx_init();
 	if (ret)
 		goto out_bus;
@@ -63,6 +66,8 @@ out_ctx:
 	iopass_ctx_exit();
 out_bus:
 	iopass_bus_exit();
+out_ioas:
+	iopass_ioas_exit();
 	return ret;
 }
 
@@ -72,6 +77,7 @@ static void __exit iopass_exit(void)
 	iopass_pci_exit();
 	iopass_ctx_exit();
 	iopass_bus_exit();
+	iopass_ioas_exit();
 }
 
 module_init(iopass_init);

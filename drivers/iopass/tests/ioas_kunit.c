@@ -339,12 +339,14 @@ static void domain_run_is_never_widened_test(struct kunit *test)
 	struct iopass_domain *dom = iopass_mock_domain_alloc(NULL);
 	struct iopass_mock_domain *mock;
 	struct iommu_iotlb_gather gather;
+	struct scatterlist sg;
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dom);
 	mock = to_mock_domain(dom);
 	/* 2 MiB + 4 KiB, both addresses 2 MiB aligned: one 2M and one 4K. */
-	KUNIT_ASSERT_EQ(test, 0, dom->ops->map(dom, SZ_2M, 0x40200000,
-					       SZ_2M + SZ_4K, IOMMU_READ));
+	sg_init_table(&sg, 1);
+	sg_set_page(&sg, pfn_to_page(PHYS_PFN(0x40200000)), SZ_2M + SZ_4K, 0);
+	KUNIT_ASSERT_EQ(test, 0, dom->ops->map(dom, SZ_2M, &sg, 1, IOMMU_READ));
 	KUNIT_EXPECT_EQ(test, mock->pages_by_size[21], 1);
 	KUNIT_EXPECT_EQ(test, mock->pages_by_size[12], 1);
 	KUNIT_EXPECT_EQ(test, iopass_mock_mapped_pages(mock), 513);
@@ -460,6 +462,84 @@ static void domain_contig_run_test(struct kunit *test)
 	__free_page(other);
 }
 
+#define SCATTERED 100
+
+/* @n single pages in reverse order of allocation: no two adjacent in a run. */
+static struct page **scattered_pages(struct kunit *test, unsigned int n)
+{
+	struct page **pages;
+	unsigned int i;
+
+	pages = kunit_kcalloc(test, n, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	for (i = 0; i < n; i++) {
+		pages[n - 1 - i] = alloc_page(GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, pages[n - 1 - i]);
+	}
+	return pages;
+}
+
+static void free_scattered(struct page **pages, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (pages[i])
+			__free_page(pages[i]);
+}
+
+/*
+ * 100 runs of one page go in two map calls (8 from the stack list, then
+ * the rest at once), each run exactly its own entry; one unmap call for
+ * the whole range matches the first run's start and the last run's end.
+ */
+static void domain_scattered_pages_batch_test(struct kunit *test)
+{
+	struct iopass_domain *dom = iopass_mock_domain_alloc(NULL);
+	struct iommu_iotlb_gather gather;
+	struct iopass_mock_domain *mock;
+	struct page **pages;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dom);
+	mock = to_mock_domain(dom);
+	pages = scattered_pages(test, SCATTERED);
+	KUNIT_EXPECT_EQ(test, 0, iopass_domain_map_pages(dom, SZ_1G, pages,
+							 SCATTERED, IOMMU_READ));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&dom->stat_maps), 2);
+	KUNIT_EXPECT_EQ(test, iopass_mock_mapped_pages(mock), SCATTERED);
+	KUNIT_EXPECT_EQ(test, mock->pages_by_size[PAGE_SHIFT], SCATTERED);
+	iommu_iotlb_gather_init(&gather);
+	KUNIT_EXPECT_EQ(test, dom->ops->unmap(dom, SZ_1G, SCATTERED * PAGE_SIZE,
+					      &gather), SCATTERED * PAGE_SIZE);
+	dom->ops->iotlb_sync(dom, &gather);
+	KUNIT_EXPECT_EQ(test, mock->bad_unmaps, 0);
+	KUNIT_EXPECT_EQ(test, mock->violations, 0);
+	iopass_domain_free(dom);
+	free_scattered(pages, SCATTERED);
+}
+
+/* The second batch fails: the first is unmapped again, exactly. */
+static void domain_failed_batch_unwinds_test(struct kunit *test)
+{
+	struct iopass_domain *dom = iopass_mock_domain_alloc(NULL);
+	struct iopass_mock_domain *mock;
+	struct page **pages;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dom);
+	mock = to_mock_domain(dom);
+	pages = scattered_pages(test, SCATTERED);
+	mock->fail_map_after = 1;
+	KUNIT_EXPECT_EQ(test, -ENOMEM,
+			iopass_domain_map_pages(dom, SZ_1G, pages, SCATTERED,
+						IOMMU_READ));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&dom->stat_maps), 1);
+	KUNIT_EXPECT_EQ(test, iopass_mock_mapped_pages(mock), 0);
+	KUNIT_EXPECT_EQ(test, mock->bad_unmaps, 0);
+	KUNIT_EXPECT_EQ(test, mock->violations, 0);
+	iopass_domain_free(dom);
+	free_scattered(pages, SCATTERED);
+}
+
 static struct kunit_case iopass_ioas_cases[] = {
 	KUNIT_CASE(ioas_map_unmap_is_exact_test),
 	KUNIT_CASE(ioas_unmap_must_cover_whole_mappings_test),
@@ -476,6 +556,8 @@ static struct kunit_case iopass_ioas_cases[] = {
 	KUNIT_CASE(domain_run_is_never_widened_test),
 	KUNIT_CASE_PARAM(domain_pgsize_test, pgsize_gen_params),
 	KUNIT_CASE(domain_contig_run_test),
+	KUNIT_CASE(domain_scattered_pages_batch_test),
+	KUNIT_CASE(domain_failed_batch_unwinds_test),
 	{}
 };
 

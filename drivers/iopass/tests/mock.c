@@ -106,12 +106,54 @@ static void mock_detach(struct iopass_domain *dom, struct iommu_group *group,
 	mutex_unlock(&mock_lock);
 }
 
-static int mock_map(struct iopass_domain *dom, unsigned long iova,
-		    phys_addr_t paddr, size_t size, int prot)
+/* One run into the page table; the pages it went through are added to @done. */
+static int mock_map_run(struct iopass_mock_domain *mock, unsigned long iova,
+			phys_addr_t paddr, size_t size, unsigned long *done)
 {
-	struct iopass_mock_domain *mock = to_mock_domain(dom);
 	unsigned long first = iova >> PAGE_SHIFT, n = size >> PAGE_SHIFT, i;
 	size_t off, pg;
+	int ret;
+
+	/* The entries a hardware page table would hold. */
+	for (off = 0; off < size; off += pg) {
+		pg = iopass_pgsize(mock->dom.pgsize_bitmap, iova + off,
+				   paddr + off, size - off);
+		if (WARN_ON(!pg))
+			return -EINVAL;
+		mock->pages_by_size[__ffs(pg)]++;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned long v = (PHYS_PFN(paddr) + i) << 2;
+
+		if (xa_load(&mock->pt, first + i)) {
+			/* A violation: the test fails whatever happens next. */
+			mock_report(mock, "map over a mapped IOVA", iova, size);
+			(*done)++;
+			continue;
+		}
+		v |= (i == 0 ? MOCK_FIRST : 0) | (i == n - 1 ? MOCK_LAST : 0);
+		ret = xa_err(xa_store(&mock->pt, first + i, xa_mk_value(v),
+				      GFP_KERNEL));
+		if (ret)
+			return ret;
+		(*done)++;
+	}
+	return 0;
+}
+
+/*
+ * Each entry of @sg is one run, marked first and last page in the page
+ * table, so an unmap that does not match the runs' ends is seen.  Like the
+ * IOMMU core, a failed call takes back what it stored.
+ */
+static int mock_map(struct iopass_domain *dom, unsigned long iova,
+		    struct scatterlist *sg, unsigned int nents, int prot)
+{
+	struct iopass_mock_domain *mock = to_mock_domain(dom);
+	unsigned long done = 0, i;
+	struct scatterlist *s;
+	size_t off = 0;
+	unsigned int k;
 	int ret = 0;
 
 	mutex_lock(&mock_lock);
@@ -121,29 +163,16 @@ static int mock_map(struct iopass_domain *dom, unsigned long iova,
 	}
 	if (mock->fail_map_after > 0)
 		mock->fail_map_after--;
-	/* The entries a hardware page table would hold. */
-	for (off = 0; off < size; off += pg) {
-		pg = iopass_pgsize(dom->pgsize_bitmap, iova + off, paddr + off,
-				   size - off);
-		if (WARN_ON(!pg)) {
-			ret = -EINVAL;
-			goto out;
-		}
-		mock->pages_by_size[__ffs(pg)]++;
-	}
-	for (i = 0; i < n; i++) {
-		unsigned long v = (PHYS_PFN(paddr) + i) << 2;
-
-		if (xa_load(&mock->pt, first + i)) {
-			mock_report(mock, "map over a mapped IOVA", iova, size);
-			continue;
-		}
-		v |= (i == 0 ? MOCK_FIRST : 0) | (i == n - 1 ? MOCK_LAST : 0);
-		ret = xa_err(xa_store(&mock->pt, first + i, xa_mk_value(v),
-				      GFP_KERNEL));
+	for_each_sg(sg, s, nents, k) {
+		ret = mock_map_run(mock, iova + off, sg_phys(s), s->length,
+				   &done);
 		if (ret)
 			break;
+		off += s->length;
 	}
+	if (ret)
+		for (i = 0; i < done; i++)
+			xa_erase(&mock->pt, (iova >> PAGE_SHIFT) + i);
 out:
 	mutex_unlock(&mock_lock);
 	return ret;
