@@ -24,6 +24,10 @@
 #                             the ioctl fuzzer's long run (a seed from a
 #                             failure replays it)
 #   make man                  build/man/iopassctl.8 from Documentation/cli.rst
+#   make bench [BENCH_KVERS=...] [BENCH_SIZE=...] [BENCH_RUNS=...] [BENCH_CM=...]
+#                             iopass against VFIO type1, iommufd and pinning
+#                             alone, in a VM per kernel and VT-d caching mode
+#                             (tools/testing/vm/bench.sh)
 
 # The running kernel's headers if installed, else the newest Debian headers.
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
@@ -84,6 +88,9 @@ fuzz: deps
 	 RIG_APPEND="rig_fuzz_iters=$(FUZZ_ITERS) $(if $(FUZZ_SEED),rig_fuzz_seed=$(FUZZ_SEED))" \
 	 tools/testing/check.sh fuzz-$(or $(KVER),debug)
 
+bench: deps
+	@$(RIG)/bench.sh
+
 install: modules tools man install-tools
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates modules_install
 	install -D -m 0644 tools/packaging/iopass.modprobe.conf /etc/modprobe.d/iopass.conf
@@ -118,5 +125,5 @@ dkms-uninstall:
 	dkms remove -m iopass -v $(VERSION) --all
 	rm -rf /usr/src/iopass-$(VERSION)
 
-.PHONY: all modules tools man clean deps check kunit selftests lint demo dkms fuzz \
+.PHONY: all modules tools man clean deps check kunit selftests lint demo dkms fuzz bench \
 	htmldocs install install-tools uninstall dkms-install dkms-uninstall

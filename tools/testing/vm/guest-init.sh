@@ -89,6 +89,27 @@ suite_fuzz() {
 	rmmod iopass
 }
 
+# make bench (bench.sh): iopass timed against VFIO type1, iommufd and the
+# io_uring pinning floor.  rig_bench_size, rig_bench_runs, rig_bench_cm,
+# rig_bench_hugepages and rig_bench_rows (a subset, optional) come from the
+# kernel command line.  A stock kernel's vfio modules are in
+# /lib/modules/vfio/ (irqbypass, which they need, loaded above).
+suite_bench() {
+	for m in vfio vfio_iommu_type1 vfio_virqfd vfio-pci-core vfio-pci; do
+		[ -e /lib/modules/vfio/$m.ko ] || continue
+		insmod /lib/modules/vfio/$m.ko || echo "bench: error insmod $m.ko failed"
+	done
+	insmod $IOPASS_KO || echo "bench: error insmod iopass.ko failed"
+	# The pool hugepages= reserved at boot, which the 64 above shrank.
+	echo "${rig_bench_hugepages:-64}" > /proc/sys/vm/nr_hugepages
+	[ -d /sys/kernel/tracing/events ] ||
+		mount -t tracefs nodev /sys/kernel/tracing
+	run iopass-bench /iopass/bin/iopass-bench --size "${rig_bench_size:-1G}" \
+		--runs "${rig_bench_runs:-5}" ${rig_bench_cm:+--cm $rig_bench_cm} \
+		${rig_bench_rows:+--rows $rig_bench_rows}
+	rmmod iopass
+}
+
 suite_demo() {
 	/iopass/demo.sh
 	echo "rig: prog demo rc=$?"
