@@ -8,7 +8,10 @@
  *   iommufd  /dev/iommu and the vfio device cdev (edu #3, vfio-pci), where
  *            the kernel has them
  *   floor    io_uring IORING_REGISTER_BUFFERS / UNREGISTER_BUFFERS of the
- *            same memory: pinning without an IOMMU
+ *            same memory: pinning without an IOMMU.  Not a lower bound
+ *            everywhere: 6.1's unregister waits for an RCU grace period
+ *            (milliseconds: unmap rows, rt-4k) and its register scans the
+ *            pages before each huge page's (quadratic: thp, huge)
  *
  * Run as root in the rig's VM by tools/testing/vm/bench.sh (make bench).
  * Each row allocates and pre-faults one buffer, which every framework maps
@@ -1230,13 +1233,26 @@ static void row_rt(void)
 	print_row(&r);
 }
 
+/*
+ * Where round @round of many-4k maps: a range no round used before, so
+ * that every framework allocates the IOMMU page tables of its mappings
+ * (an unmap that leaves them in place, as 4 KiB unmaps do, would let the
+ * next round reuse them for free).
+ */
+static __u64 many_iova(int round, __u64 len)
+{
+	__u64 stride = (len + SZ_1G - 1) & ~(SZ_1G - 1);
+
+	return 64 * SZ_1G + round * stride;
+}
+
 /* Row 6: many separate 4 KiB mappings; their time and kernel memory. */
 static void row_many(void)
 {
 	struct row map, unmap, mem, memfree;
 	struct meminfo a, z;
 	int round, f, i, n, k, order[NR_FW];
-	__u64 t0, t1, len = (__u64)opt_many * SZ_4K;
+	__u64 t0, t1, iova, len = (__u64)opt_many * SZ_4K;
 	struct buf b;
 	bool shrink;
 
@@ -1254,12 +1270,13 @@ static void row_many(void)
 		n = round_order(round, FW_FLOOR, order);	/* not the floor */
 		for (k = 0; k < n; k++) {
 			f = order[k];
+			iova = many_iova(round, len);
 			slab_shrink();
 			meminfo(&a);
 			t0 = now_ns();
 			for (i = 0; i < opt_many; i++)
 				fws[f].map(&fws[f], (char *)b.va + i * SZ_4K, SZ_4K,
-					   IOVA_BASE + i * SZ_4K);
+					   iova + i * SZ_4K);
 			t1 = now_ns();
 			slab_shrink();
 			meminfo(&z);
@@ -1268,19 +1285,20 @@ static void row_many(void)
 						 a.vmalloc_kb) * 1024.0 / opt_many);
 			row_add(&memfree, f, round, (a.free_kb - z.free_kb) * 1024.0 / opt_many);
 			t0 = now_ns();
-			fws[f].unmap(&fws[f], IOVA_BASE, len);
+			fws[f].unmap(&fws[f], iova, len);
 			row_add(&unmap, f, round, (now_ns() - t0) / 1e6);
 		}
 	}
 	for (f = 0; f < FW_FLOOR; f++) {
 		if (!fws[f].on)
 			continue;
+		iova = many_iova(opt_runs + 1, len);
 		count_begin(f);
 		for (i = 0; i < opt_many; i++)
-			fws[f].map(&fws[f], (char *)b.va + i * SZ_4K, SZ_4K, IOVA_BASE + i * SZ_4K);
+			fws[f].map(&fws[f], (char *)b.va + i * SZ_4K, SZ_4K, iova + i * SZ_4K);
 		count_end(&map, f, opt_many);
 		count_begin(f);
-		fws[f].unmap(&fws[f], IOVA_BASE, len);
+		fws[f].unmap(&fws[f], iova, len);
 		count_end(&unmap, f, 1);
 	}
 	buf_free(&b, map.name);
@@ -1544,6 +1562,16 @@ static void check_rows(void)
 	}
 }
 
+/* How long a row took (for choosing --size and --runs). */
+static void row_took(const char *row, __u64 *t0)
+{
+	__u64 now = now_ns();
+
+	if (want_row(row))
+		printf("info: %s took %.1f s\n", row, (now - *t0) / 1e9);
+	*t0 = now;
+}
+
 /* VT-d caching mode: bit 7 of the capability register. */
 static void caching_mode(void)
 {
@@ -1577,6 +1605,7 @@ int main(int argc, char **argv)
 	cpu_set_t set;
 	int c, f, n, bench_cpu = 0;
 	double scale;
+	__u64 t0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -1669,13 +1698,21 @@ int main(int argc, char **argv)
 			printf("info: %s drives edu %s\n", fw_name[f], fws[f].bdf);
 	print_header();
 
+	t0 = now_ns();
 	row_map_unmap(BUF_4K_SEQ);
+	row_took("4k-seq", &t0);
 	row_map_unmap(BUF_4K_FRAG);
+	row_took("4k-frag", &t0);
 	row_map_unmap(BUF_THP);
+	row_took("thp", &t0);
 	row_map_unmap(BUF_HUGE);
+	row_took("huge", &t0);
 	row_rt();
+	row_took("rt-4k", &t0);
 	row_many();
+	row_took("many-4k", &t0);
 	row_msi(bench_cpu);
+	row_took("msi-wake", &t0);
 	printf("bench: done\n");
 	return 0;
 }
