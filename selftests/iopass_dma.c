@@ -3,9 +3,9 @@
  * Address spaces and DMA, end to end on the rig's emulated VT-d with a real
  * edu doing real DMA: the device reaches exactly what was mapped, nothing
  * after UNMAP (stale translations), nothing beside a small mapping carved
- * from a huge page (over-wide superpages), and every pin and locked_vm byte
+ * from a huge page (over-wide superpages), and every pin and pinned_vm byte
  * comes back.  Every test's teardown checks the system-wide pin count and
- * this process's locked_vm against what they were before it.
+ * this process's pinned_vm against what they were before it.
  */
 #include <linux/capability.h>
 #include <signal.h>
@@ -42,7 +42,7 @@ FIXTURE(edu) {
 FIXTURE_SETUP(edu)
 {
 	self->pins = pins_outstanding();
-	self->locked_kb = locked_vm_kb();
+	self->locked_kb = pinned_vm_kb();
 	ASSERT_EQ(0, pci_find(EDU_VENDOR, EDU_DEVICE, ALONE_IN_GROUP, 0,
 			      self->bdf, sizeof(self->bdf)));
 	ASSERT_EQ(0, iopass_own(self->bdf, &self->dev, &self->ctx, &self->ioas));
@@ -60,7 +60,7 @@ FIXTURE_TEARDOWN(edu)
 	pci_release(self->bdf);
 	/* Everything the test pinned and charged is back. */
 	EXPECT_EQ(self->pins, pins_outstanding());
-	EXPECT_EQ(self->locked_kb, locked_vm_kb());
+	EXPECT_EQ(self->locked_kb, pinned_vm_kb());
 }
 
 TEST_F(edu, dma_round_trip_through_the_iommu)
@@ -169,17 +169,17 @@ TEST_F(edu, huge_page_mapping_round_trip)
 	munmap(huge, SZ_2M);
 }
 
-TEST_F(edu, pins_and_locked_vm_follow_the_mappings)
+TEST_F(edu, pins_and_pinned_vm_follow_the_mappings)
 {
 	size_t len = 64 * SZ_4K;
 	void *buf = anon(len);
-	long pins = pins_outstanding(), kb = locked_vm_kb();
+	long pins = pins_outstanding(), kb = pinned_vm_kb();
 	__u64 iova = 0, unmapped;
 	char path[PATH_MAX], name[64], val[64];
 
 	ASSERT_EQ(0, ioas_map(self->ctx, self->ioas, buf, len, &iova, MAP_RW));
 	EXPECT_EQ(pins + 64, pins_outstanding());
-	EXPECT_EQ(kb + (long)len / 1024, locked_vm_kb());
+	EXPECT_EQ(kb + (long)len / 1024, pinned_vm_kb());
 	ASSERT_EQ(0, iopass_dev_of(self->bdf, name, sizeof(name)));
 	snprintf(path, sizeof(path), IOPASS_DEVICES "/%s/pinned_pages", name);
 	ASSERT_EQ(0, sysfs_read(path, val, sizeof(val)));
@@ -188,7 +188,7 @@ TEST_F(edu, pins_and_locked_vm_follow_the_mappings)
 	ASSERT_EQ(0, ioas_unmap(self->ctx, self->ioas, iova, len, &unmapped));
 	EXPECT_EQ(len, unmapped);
 	EXPECT_EQ(pins, pins_outstanding());
-	EXPECT_EQ(kb, locked_vm_kb());
+	EXPECT_EQ(kb, pinned_vm_kb());
 	snprintf(path, sizeof(path), IOPASS_DEVICES "/%s/iotlb_syncs", name);
 	ASSERT_EQ(0, sysfs_read(path, val, sizeof(val)));
 	EXPECT_LE(1, atol(val));
@@ -398,7 +398,7 @@ TEST(memlock_limit_applies_without_cap_ipc_lock)
 			_exit(12);
 		if (ioas_map(ctx, id, buf, 8 * SZ_4K, &iova, MAP_RW))
 			_exit(13);
-		if (locked_vm_kb() != 32)
+		if (pinned_vm_kb() != 32)
 			_exit(14);
 		_exit(0);
 	}

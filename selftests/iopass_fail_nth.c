@@ -6,14 +6,14 @@
  * /proc/self/task/<tid>/fail-nth set to 1, 2, 3, ...: the nth call in this
  * task that can be made to fail does fail.  Those calls are every slab
  * allocation (failslab), every page allocation (fail_page_alloc) and
- * iopass's own fault points (fail_iopass: a pin batch, locked_vm
+ * iopass's own fault points (fail_iopass: a pin batch, pinned_vm
  * accounting, IOMMU map and attach, an interrupt type and vector).  The
  * sweep ends at the first n the operation never reaches.
  *
  * After each injected failure: the operation returned an errno its
  * ioctl documents (ENOMEM), the objects are still usable (the operation
  * succeeds when run again, and does what it should), and nothing leaked:
- * pinned pages and locked_vm are back where they were, the mock IOMMU saw
+ * pinned pages and pinned_vm are back where they were, the mock IOMMU saw
  * no violation, and (debug kernel) kmemleak finds nothing at the end.
  *
  * Needs a kernel with fault injection (the rig's debug kernel); on others
@@ -749,7 +749,7 @@ FIXTURE_SETUP(fail_nth)
 			ASSERT_EQ(0, pci_bind(self->s.bdf, "iopass-pci"));
 	}
 	self->pins = pins_outstanding();
-	self->locked_kb = locked_vm_kb();
+	self->locked_kb = pinned_vm_kb();
 }
 
 FIXTURE_TEARDOWN(fail_nth)
@@ -799,7 +799,7 @@ TEST_F_TIMEOUT(fail_nth, sweep, 900)
 		if (sw->edu && !sw->bound)
 			pci_release(self->s.bdf);
 		ASSERT_EQ(self->pins, pins_outstanding()) TH_LOG("pins after nth %u", nth);
-		ASSERT_EQ(self->locked_kb, locked_vm_kb()) TH_LOG("locked_vm, nth %u", nth);
+		ASSERT_EQ(self->locked_kb, pinned_vm_kb()) TH_LOG("pinned_vm, nth %u", nth);
 	}
 	ASSERT_FALSE(injected) TH_LOG("still failing after %u", MAX_NTH);
 	if (sw->allocates)

@@ -35,10 +35,10 @@
  *   is written beyond @size; a failed MAP maps nothing, and a call that
  *   fails with EFAULT on a read-only argument does nothing at all.
  * Every 128 steps and at the end of a test: the pinned pages (system-wide)
- * and this process's locked_vm are what the model holds, the mock's page
+ * and this process's pinned_vm are what the model holds, the mock's page
  * tables map what the model says (mapped_pages, domains) and its
  * violations and bad_unmaps counters are 0.  At teardown every fd is
- * closed, pins and locked_vm are back where they started and the mock
+ * closed, pins and pinned_vm are back where they started and the mock
  * module unloads.
  *
  * A failure is reported once per kind, with the step, what the model
@@ -2103,7 +2103,7 @@ static void op_max_mappings(struct fuzz *f)
 }
 
 /*
- * Pins, locked_vm and the mock's page tables against the model.  A
+ * Pins, pinned_vm and the mock's page tables against the model.  A
  * mismatch is reported once, then the baseline moves so the next check
  * looks at what follows.
  */
@@ -2137,10 +2137,10 @@ static void check_accounting(struct fuzz *f)
 		     got, pins);
 		f->pins_bias += got - pins;
 	}
-	got = locked_vm_kb() - f->locked0 - f->locked_bias;
+	got = pinned_vm_kb() - f->locked0 - f->locked_bias;
 	if (got != locked) {
-		fail(f, "locked_vm differs from the model",
-		     "locked_vm grew by %ld kB, the model's mappings of this process hold %ld kB",
+		fail(f, "pinned_vm differs from the model",
+		     "pinned_vm grew by %ld kB, the model's mappings of this process hold %ld kB",
 		     got, locked);
 		f->locked_bias += got - locked;
 	}
@@ -2525,7 +2525,7 @@ FIXTURE_SETUP(fuzz)
 	fflush(stdout);
 
 	f->pins0 = pins_outstanding();
-	f->locked0 = locked_vm_kb();
+	f->locked0 = pinned_vm_kb();
 	f->min_addr = sysfs_read_ul("/proc/sys/vm/mmap_min_addr");
 	if (f->min_addr < SZ_4K || f->min_addr == ULONG_MAX)
 		f->min_addr = SZ_4K;
@@ -2610,7 +2610,7 @@ FIXTURE_TEARDOWN(fuzz)
 	}
 	/* Everything pinned and charged is back; the mock saw no violation. */
 	EXPECT_EQ(f->pins0, pins_outstanding());
-	EXPECT_EQ(f->locked0, locked_vm_kb());
+	EXPECT_EQ(f->locked0, pinned_vm_kb());
 	if (f->mock_loaded) {
 		EXPECT_EQ(0, mock_counter("violations"));
 		EXPECT_EQ(0, mock_counter("bad_unmaps"));
@@ -2774,10 +2774,10 @@ static void race(struct __test_metadata *_metadata, struct fuzz *f)
 	}
 	printf("# %d threads, %lu ioctls in %.1f s\n", NR_RACERS, f->calls,
 	       t1.tv_sec - t0.tv_sec + (t1.tv_nsec - t0.tv_nsec) / 1e9);
-	if (pins_outstanding() != f->pins0 || locked_vm_kb() != f->locked0)
-		fail(f, "pins or locked_vm left after closing every fd (racing)",
+	if (pins_outstanding() != f->pins0 || pinned_vm_kb() != f->locked0)
+		fail(f, "pins or pinned_vm left after closing every fd (racing)",
 		     "%ld pages pinned, %ld kB locked beyond the start: an address space leaked",
-		     pins_outstanding() - f->pins0, locked_vm_kb() - f->locked0);
+		     pins_outstanding() - f->pins0, pinned_vm_kb() - f->locked0);
 	if (mock_counter("mapped_pages") || mock_counter("domains") != NR_DEV ||
 	    mock_counter("violations") || mock_counter("bad_unmaps"))
 		fail(f, "the mock's page tables are not empty after closing every fd (racing)",

@@ -60,7 +60,7 @@ FIXTURE(edu) {
 FIXTURE_SETUP(edu)
 {
 	self->pins = pins_outstanding();
-	self->locked_kb = locked_vm_kb();
+	self->locked_kb = pinned_vm_kb();
 	ASSERT_EQ(0, pci_find(EDU_VENDOR, EDU_DEVICE, ALONE_IN_GROUP, 0,
 			      self->bdf, sizeof(self->bdf)));
 	ASSERT_EQ(0, iopass_own(self->bdf, &self->dev, &self->ctx, &self->ioas));
@@ -76,7 +76,7 @@ FIXTURE_TEARDOWN(edu)
 	close(self->ctx);
 	pci_release(self->bdf);
 	EXPECT_EQ(self->pins, pins_outstanding());
-	EXPECT_EQ(self->locked_kb, locked_vm_kb());
+	EXPECT_EQ(self->locked_kb, pinned_vm_kb());
 }
 
 TEST_F(edu, the_last_page_of_the_aperture_maps_and_the_next_does_not)

@@ -15,7 +15,7 @@
  *
  * Each race runs for IOPASS_STRESS_MS milliseconds (default 2000) and
  * checks what every call returned; each test checks that the pins and
- * locked_vm it took come back.
+ * pinned_vm it took come back.
  */
 #include <poll.h>
 #include <pthread.h>
@@ -394,7 +394,7 @@ FIXTURE_SETUP(mock)
 	self->dev[1] = -1;
 	self->ctx = -1;
 	self->pins = pins_outstanding();
-	self->locked_kb = locked_vm_kb();
+	self->locked_kb = pinned_vm_kb();
 	ASSERT_EQ(0, mock_module_load("devices=2 iommu_classes=2"));
 	self->dev[0] = mock_open(0);
 	self->dev[1] = mock_open(1);
@@ -414,7 +414,7 @@ FIXTURE_TEARDOWN(mock)
 	EXPECT_EQ(0, mock_counter("bad_unmaps"));
 	EXPECT_EQ(0, syscall(SYS_delete_module, "iopass_mock", O_NONBLOCK));
 	EXPECT_EQ(self->pins, pins_outstanding());
-	EXPECT_EQ(self->locked_kb, locked_vm_kb());
+	EXPECT_EQ(self->locked_kb, pinned_vm_kb());
 }
 
 /*
@@ -549,7 +549,7 @@ FIXTURE(edu) {
 FIXTURE_SETUP(edu)
 {
 	self->pins = pins_outstanding();
-	self->locked_kb = locked_vm_kb();
+	self->locked_kb = pinned_vm_kb();
 	ASSERT_EQ(0, pci_find(EDU_VENDOR, EDU_DEVICE, ALONE_IN_GROUP, 0,
 			      self->bdf, sizeof(self->bdf)));
 	ASSERT_EQ(0, iopass_own(self->bdf, &self->dev, &self->ctx, &self->ioas));
@@ -566,7 +566,7 @@ FIXTURE_TEARDOWN(edu)
 	close(self->ctx);
 	pci_release(self->bdf);
 	EXPECT_EQ(self->pins, pins_outstanding());
-	EXPECT_EQ(self->locked_kb, locked_vm_kb());
+	EXPECT_EQ(self->locked_kb, pinned_vm_kb());
 }
 
 /*
@@ -1022,7 +1022,7 @@ TEST(sigkill_in_the_middle_of_a_large_map)
 {
 	static const int delay_ms[] = { 10, 25, 50, 100 };
 	const size_t len = 256 * SZ_1M;
-	long pins = pins_outstanding(), kb = locked_vm_kb();
+	long pins = pins_outstanding(), kb = pinned_vm_kb();
 	int go[2], done[2], status, fd, mid = 0;
 	unsigned int i;
 	char bdf[32], c;
@@ -1076,7 +1076,7 @@ TEST(sigkill_in_the_middle_of_a_large_map)
 	}
 	TH_LOG("%d of %zu kills landed inside the MAP", mid, ARRAY_SIZE(delay_ms));
 	EXPECT_LE(1, mid);
-	EXPECT_EQ(kb, locked_vm_kb());
+	EXPECT_EQ(kb, pinned_vm_kb());
 	pci_release(bdf);
 }
 
@@ -1126,7 +1126,7 @@ static int recv_fd(int sock)
  */
 TEST(a_context_outlives_the_process_that_opened_it)
 {
-	long pins = pins_outstanding(), kb = locked_vm_kb();
+	long pins = pins_outstanding(), kb = pinned_vm_kb();
 	void *buf = anon(SZ_4K);
 	int sv[2], status, ctx;
 	__u64 iova = 0, done;
@@ -1155,7 +1155,7 @@ TEST(a_context_outlives_the_process_that_opened_it)
 	ctx = recv_fd(sv[0]);
 	ASSERT_LE(0, ctx);
 	EXPECT_EQ(pins + 24, pins_outstanding());
-	EXPECT_EQ(kb, locked_vm_kb());
+	EXPECT_EQ(kb, pinned_vm_kb());
 
 	EXPECT_EQ(0, iova_ranges(ctx, 1, &n));
 	EXPECT_EQ(-EPERM, ioas_map(ctx, 1, buf, SZ_4K, &iova, MAP_RW));
@@ -1164,7 +1164,7 @@ TEST(a_context_outlives_the_process_that_opened_it)
 	EXPECT_EQ(0, ioas_unmap(ctx, 1, 0x100000, 16 * SZ_4K, &done));
 	EXPECT_EQ(16 * SZ_4K, done);
 	EXPECT_EQ(pins + 8, pins_outstanding());
-	EXPECT_EQ(kb, locked_vm_kb());
+	EXPECT_EQ(kb, pinned_vm_kb());
 	close(ctx);
 	EXPECT_EQ(pins, pins_outstanding());
 	close(sv[0]);
@@ -1199,7 +1199,7 @@ static void fork_child(struct fork_report *rep, int dev, int ctx, __u32 ioas,
 	unsigned int n;
 	__u32 id = 0;
 
-	rep->kb_before = locked_vm_kb();
+	rep->kb_before = pinned_vm_kb();
 	/* The parent's context. */
 	rep->ranges = iova_ranges(ctx, ioas, &n);
 	rep->map_fixed = ioas_map_fixed(ctx, ioas, mine, SZ_4K, IOVA_B, MAP_RW);
@@ -1222,7 +1222,7 @@ static void fork_child(struct fork_report *rep, int dev, int ctx, __u32 ioas,
 		rep->dma = edu_dma(bar, EDU_BUFFER, IOVA_A, 64, true);
 	rep->child_copy = dst[0];
 	rep->unmap = ioas_unmap(ctx, ioas, IOVA_A, 4 * SZ_4K, &rep->unmapped);
-	rep->kb_after = locked_vm_kb();
+	rep->kb_after = pinned_vm_kb();
 
 	/* The device, moved into an address space of the child's own. */
 	rep->detach = device_detach(dev);
@@ -1253,8 +1253,8 @@ static void fork_child(struct fork_report *rep, int dev, int ctx, __u32 ioas,
  *   even one the child allocates: the pins would be the parent's memory
  *   charged for a process that did not ask), so IOVA_RANGES, IOAS_ALLOC,
  *   IOAS_DESTROY and UNMAP of the parent's mappings work; an UNMAP from the
- *   child gives the pages back to the parent's locked_vm (the child's own
- *   locked_vm is 0 and stays so);
+ *   child gives the pages back to the parent's pinned_vm (the child's own
+ *   pinned_vm is 0 and stays so);
  * - the parent's device: it is the same open file, so every device ioctl,
  *   region access and the inherited BAR mapping work, and the device's DMA
  *   reaches the parent's pinned pages, not the child's copies of them (fork
@@ -1306,14 +1306,14 @@ TEST_F(edu, what_a_forked_child_can_do_with_the_parents_fds)
 	/* The DMA the child drove landed in the parent's page, not its copy. */
 	EXPECT_EQ(0x11, rep->child_copy);
 	EXPECT_TRUE(all_bytes(dst, 64, 0x77));
-	/* The child's UNMAP took the parent's mapping and its locked_vm. */
+	/* The child's UNMAP took the parent's mapping and its pinned_vm. */
 	EXPECT_EQ(0, rep->unmap);
 	EXPECT_EQ(4 * SZ_4K, rep->unmapped);
 	EXPECT_EQ(0, rep->kb_before);
 	EXPECT_EQ(0, rep->kb_after);
 	EXPECT_EQ(-ENOENT, ioas_unmap(self->ctx, self->ioas, IOVA_A, 4 * SZ_4K,
 				      &done));
-	EXPECT_EQ(self->locked_kb + 4, locked_vm_kb());
+	EXPECT_EQ(self->locked_kb + 4, pinned_vm_kb());
 	EXPECT_EQ(self->pins + 1, pins_outstanding());
 	/* Its own context, and back. */
 	EXPECT_EQ(0, rep->detach);

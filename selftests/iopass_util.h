@@ -435,7 +435,7 @@ static inline int iopass_own(const char *bdf, int *dev, int *ctx, __u32 *ioas)
 	return ret ? ret : device_attach(*dev, *ctx, *ioas);
 }
 
-/* ---- what the kernel holds for us: pins and locked_vm ---- */
+/* ---- what the kernel holds for us: pins and pinned_vm ---- */
 
 static inline long vmstat_read(const char *name)
 {
@@ -465,8 +465,8 @@ static inline long pins_outstanding(void)
 	       vmstat_read("nr_foll_pin_released");
 }
 
-/* This process's locked_vm, in kB. */
-static inline long locked_vm_kb(void)
+/* This process's pinned_vm, in kB. */
+static inline long pinned_vm_kb(void)
 {
 	char line[128];
 	long val = -1;
@@ -476,7 +476,7 @@ static inline long locked_vm_kb(void)
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmLck:", 6))
+		if (!strncmp(line, "VmPin:", 6))
 			val = atol(line + 6);
 	fclose(f);
 	return val;

@@ -28,11 +28,13 @@
  * IOAS; it nests inside iopass_groups_lock.
  */
 #include <kunit/visibility.h>
+#include <linux/capability.h>
 #include <linux/interval_tree.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/overflow.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 
 #include "iopass.h"
@@ -124,7 +126,7 @@ static void iopass_ioas_unpin(struct iopass_ioas *ioas, unsigned long iova,
 
 /**
  * iopass_ioas_alloc() - create an empty address space
- * @mm: the memory that may be mapped and whose locked_vm pays for pins
+ * @mm: the memory that may be mapped and whose pinned_vm pays for pins
  *
  * Return: the IOAS with one reference, or an ERR_PTR.
  */
@@ -146,19 +148,31 @@ struct iopass_ioas *iopass_ioas_alloc(struct mm_struct *mm)
 }
 EXPORT_SYMBOL_IF_KUNIT(iopass_ioas_alloc);
 
+/*
+ * Pins are charged to the mm's pinned_vm (VmPin in /proc/PID/status), as
+ * RDMA charges its pins, and limited by RLIMIT_MEMLOCK unless the caller
+ * has CAP_IPC_LOCK.  An atomic, so MAP and UNMAP never take the mmap_lock
+ * for it; the IOAS holds the mm (mmgrab), so un-charging is safe even
+ * after its process has exited.  A charge is made only by MAP, in the
+ * process that owns the mm, whose limit applies.
+ */
 static int iopass_account(struct iopass_ioas *ioas, unsigned long npages,
 			  bool inc)
 {
-	int ret = 0;
+	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
 
-	if (inc && iopass_should_fail())
+	if (!inc) {
+		atomic64_sub(npages, &ioas->mm->pinned_vm);
+		return 0;
+	}
+	if (iopass_should_fail())
 		return -ENOMEM;
-	/* A dead process's locked_vm needs no correcting. */
-	if (!mmget_not_zero(ioas->mm))
-		return inc ? -ESRCH : 0;
-	ret = account_locked_vm(ioas->mm, npages, inc);
-	mmput(ioas->mm);
-	return ret;
+	if (atomic64_add_return(npages, &ioas->mm->pinned_vm) > limit &&
+	    !capable(CAP_IPC_LOCK)) {
+		atomic64_sub(npages, &ioas->mm->pinned_vm);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /* Give back a mapping out of the tree whose IOVAs no domain translates. */

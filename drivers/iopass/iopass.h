@@ -115,7 +115,7 @@ struct iopass_domain {
  * @pinned: pages pinned for them
  * @domains: &struct iopass_domain the attached groups are in
  * @resv: IOVA ranges the attached groups' IOMMUs reserve
- * @mm: the memory that may be mapped; its locked_vm pays for the pins
+ * @mm: the memory that may be mapped; its pinned_vm pays for the pins
  */
 struct iopass_ioas {
 	struct kref kref;
@@ -424,7 +424,7 @@ long iopass_ioctl_dispatch(const struct iopass_ioctl_op *ops, size_t n_ops,
 
 /*
  * iopass's fault points: steps whose failure must unwind cleanly (a pin
- * batch, locked_vm accounting, an IOMMU map or attach, an interrupt type or
+ * batch, pinned_vm accounting, an IOMMU map or attach, an interrupt type or
  * vector).  With CONFIG_FAULT_INJECTION each asks iopass_should_fail(), the
  * "fail_iopass" fault attribute in debugfs, which fail-nth drives like
  * failslab (selftests/iopass_fail_nth.c); otherwise it is compiled out.

@@ -76,21 +76,21 @@ static int map_fixed(struct ioas_fixture *f, unsigned long page,
 static void ioas_map_unmap_is_exact_test(struct kunit *test)
 {
 	struct ioas_fixture *f = ioas_fixture(test, 8);
-	unsigned long locked = current->mm->locked_vm;
+	unsigned long locked = atomic64_read(&current->mm->pinned_vm);
 	u64 unmapped;
 
 	KUNIT_ASSERT_EQ(test, 0, map_fixed(f, 0, 8, SZ_1M));
 	KUNIT_EXPECT_EQ(test, iopass_mock_mapped_pages(f->mock), 8);
 	KUNIT_EXPECT_EQ(test, f->ioas->nr_maps, 1);
 	KUNIT_EXPECT_EQ(test, f->ioas->pinned, 8);
-	KUNIT_EXPECT_EQ(test, current->mm->locked_vm, locked + 8);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&current->mm->pinned_vm), locked + 8);
 
 	KUNIT_ASSERT_EQ(test, 0, iopass_ioas_unmap(f->ioas, SZ_1M, 8 * PAGE_SIZE,
 						   false, &unmapped));
 	KUNIT_EXPECT_EQ(test, unmapped, 8 * PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, iopass_mock_mapped_pages(f->mock), 0);
 	KUNIT_EXPECT_EQ(test, f->ioas->pinned, 0);
-	KUNIT_EXPECT_EQ(test, current->mm->locked_vm, locked);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&current->mm->pinned_vm), locked);
 	KUNIT_EXPECT_EQ(test, f->mock->bad_unmaps, 0);
 	KUNIT_EXPECT_EQ(test, f->mock->violations, 0);
 }
@@ -179,7 +179,7 @@ static void ioas_unmap_length_mismatch_keeps_pages_test(struct kunit *test)
 {
 	const struct misreport_case *c = test->param_value;
 	struct ioas_fixture *f = ioas_fixture(test, 4);
-	unsigned long locked = current->mm->locked_vm;
+	unsigned long locked = atomic64_read(&current->mm->pinned_vm);
 	u64 unmapped;
 
 	KUNIT_ASSERT_EQ(test, 0, map_fixed(f, 0, 2, SZ_1M));
@@ -191,7 +191,7 @@ static void ioas_unmap_length_mismatch_keeps_pages_test(struct kunit *test)
 	f->mock->unmap_misreport = 0;
 	KUNIT_EXPECT_EQ(test, f->ioas->nr_maps, 2);
 	KUNIT_EXPECT_EQ(test, f->ioas->pinned, 4);
-	KUNIT_EXPECT_EQ(test, current->mm->locked_vm, locked + 4);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&current->mm->pinned_vm), locked + 4);
 	/* Its IOVAs are not free for a new mapping. */
 	KUNIT_EXPECT_EQ(test, -EEXIST, map_fixed(f, 0, 1, SZ_1M));
 	KUNIT_EXPECT_EQ(test, f->mock->violations, 0);
@@ -200,7 +200,7 @@ static void ioas_unmap_length_mismatch_keeps_pages_test(struct kunit *test)
 	f->dom = NULL;
 	iopass_ioas_put(f->ioas);
 	f->ioas = NULL;
-	KUNIT_EXPECT_EQ(test, current->mm->locked_vm, locked);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&current->mm->pinned_vm), locked);
 }
 
 /* A second kind of IOMMU gets its own domain, filled from the tree. */
@@ -272,7 +272,7 @@ static void ioas_failed_fill_unwinds_test(struct kunit *test)
 static void ioas_failed_map_unwinds_test(struct kunit *test)
 {
 	struct ioas_fixture *f = ioas_fixture(test, 4);
-	unsigned long locked = current->mm->locked_vm;
+	unsigned long locked = atomic64_read(&current->mm->pinned_vm);
 	struct iopass_domain *dom2;
 
 	f->hw = iopass_mock_hw_create(1);
@@ -286,7 +286,7 @@ static void ioas_failed_map_unwinds_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, f->mock->violations, 0);
 	KUNIT_EXPECT_EQ(test, f->ioas->nr_maps, 0);
 	KUNIT_EXPECT_EQ(test, f->ioas->pinned, 0);
-	KUNIT_EXPECT_EQ(test, current->mm->locked_vm, locked);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&current->mm->pinned_vm), locked);
 	iopass_ioas_detach(f->ioas, dom2, NULL, f->hw);
 }
 

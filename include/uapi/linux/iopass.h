@@ -239,7 +239,8 @@ enum iopass_ioas_map_flags {
  *
  * Pin the memory and map it into every IOMMU domain of the address space.
  * The pinned pages count against the caller's RLIMIT_MEMLOCK unless it has
- * CAP_IPC_LOCK.  Nothing is mapped if the call fails.
+ * CAP_IPC_LOCK, as the process's pinned_vm (VmPin in /proc/PID/status),
+ * apart from mlock()ed memory.  Nothing is mapped if the call fails.
  *
  * Return: 0, or
  * EINVAL: @length is 0, or @user_va, @length or @iova is not aligned to
