@@ -14,6 +14,7 @@ import sys
 
 PEERS = ["type1", "iommufd", "floor"]
 FWS = ["iopass"] + PEERS
+SHORT = {"type1": "t1", "iommufd": "fd", "floor": "fl"}
 
 
 def parse(path):
@@ -64,7 +65,7 @@ def main():
             print(f"    {n}")
     head = (f"{'row':<16} {'boot':<14} {'unit':<5}" +
             "".join(f" {f:>10}" for f in FWS) +
-            "".join(f" {p[:2] + '/iop':>7}" for p in PEERS) + "  inv")
+            "".join(f" {SHORT[p] + '/iop':>7}" for p in PEERS) + "  inv")
     print()
     print(head)
     print("-" * len(head))
