@@ -13,6 +13,7 @@
  * it, and goes, unpinning everything, when the last of them lets go.
  */
 #include <linux/miscdevice.h>
+#include <linux/rcupdate.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/xarray.h>
@@ -31,16 +32,20 @@ struct iopass_ctx {
 
 static const struct file_operations iopass_ctx_fops;
 
-/* Look up @id and take a reference; an ERR_PTR if there is none. */
+/*
+ * Look up @id and take a reference; an ERR_PTR if there is none.  No lock:
+ * an IOAS is freed an RCU grace period after its last reference goes, so
+ * one being destroyed is still there to fail kref_get_unless_zero().
+ */
 static struct iopass_ioas *iopass_ctx_lookup(struct iopass_ctx *ctx, u32 id)
 {
 	struct iopass_ioas *ioas;
 
-	xa_lock(&ctx->ioas);
+	rcu_read_lock();
 	ioas = xa_load(&ctx->ioas, id);
 	if (ioas && !kref_get_unless_zero(&ioas->kref))
 		ioas = NULL;
-	xa_unlock(&ctx->ioas);
+	rcu_read_unlock();
 	return ioas ?: ERR_PTR(-ENOENT);
 }
 

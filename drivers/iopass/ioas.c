@@ -262,7 +262,7 @@ static void iopass_ioas_release(struct kref *kref)
 	mutex_unlock(&ioas->lock);
 	mmdrop(ioas->mm);
 	mutex_destroy(&ioas->lock);
-	kfree(ioas);
+	kfree_rcu(ioas, rcu);
 }
 
 /**

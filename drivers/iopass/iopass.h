@@ -109,6 +109,7 @@ struct iopass_domain {
  * @kref: held by the context until IOPASS_IOAS_DESTROY, and by each IOMMU
  *	group attached to it
  * @id: its ID in the context
+ * @rcu: frees it a grace period after the last reference (lookups are RCU)
  * @lock: protects every field below
  * @maps: interval tree of &struct iopass_map, by IOVA
  * @nr_maps: how many mappings
@@ -120,6 +121,7 @@ struct iopass_domain {
 struct iopass_ioas {
 	struct kref kref;
 	u32 id;
+	struct rcu_head rcu;
 	struct mutex lock;	/* see above: protects the fields below */
 	struct rb_root_cached maps;
 	unsigned long nr_maps;
