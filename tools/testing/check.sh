@@ -18,6 +18,10 @@
 #   variants-6.1 variants-6.12 variants-debug   (machine_variants, booted
 #                            with identity default domains, with the IOMMU
 #                            off, and without interrupt remapping)
+#   bench-smoke              make bench's harness end to end on stock 6.1 at
+#                            64 MiB, one round: every row measured for every
+#                            peer, no error, a clean kernel log (no timing
+#                            is judged: make bench is where numbers come from)
 # A VM run also fails on a guest kernel log report no test expected.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -26,7 +30,7 @@ cd "$top"
 steps=("$@")
 [ ${#steps[@]} -gt 0 ] || steps=(lint htmldocs tools dkms build-6.1 build-6.12 build-debug kunit
 				 selftests-6.1 selftests-6.12 selftests-debug
-				 variants-6.1 variants-6.12 variants-debug)
+				 variants-6.1 variants-6.12 variants-debug bench-smoke)
 total_pass=0 total_fail=0
 summary=()
 
@@ -101,6 +105,9 @@ for step in "${steps[@]}"; do
 			vm "${step#variants-}" variant "$v"
 		done
 		;;
+	bench-smoke) single bench-smoke env BENCH_KVERS=6.1 BENCH_CM=on \
+		BENCH_SIZE=64M BENCH_RUNS=1 BENCH_NOLOCK=1 \
+		BENCH_OUT="$top/build/bench-smoke" "$rig/bench.sh" ;;
 	*) echo "check: unknown step '$step'" >&2; record "$step" 0 1 ;;
 	esac
 done

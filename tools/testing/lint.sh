@@ -16,7 +16,7 @@ ufiles=$(ls selftests/*.[ch])
 # (USE_NEGATIVE_ERRNO); there is no compiler.h (PREFER_DEFINED_ATTRIBUTE_MACRO);
 # MMIO through a mapped BAR is volatile (VOLATILE); usage text names the
 # program (EMBEDDED_FUNCTION_NAME).
-tfiles=$(ls tools/iopassctl/*.[ch] tools/examples/*/*.c)
+tfiles=$(ls tools/iopassctl/*.[ch] tools/examples/*/*.c tools/bench/*.c)
 tignore=SPLIT_STRING,USE_NEGATIVE_ERRNO,PREFER_DEFINED_ATTRIBUTE_MACRO,VOLATILE,EMBEDDED_FUNCTION_NAME
 
 echo "== checkpatch --strict"

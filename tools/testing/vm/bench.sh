@@ -14,10 +14,13 @@
 #   BENCH_ICOUNT   1: -icount shift=0 (guest time counts instructions)
 #   BENCH_ROWS     a subset of the rows (iopass-bench --rows), default all
 #   BENCH_TIMEOUT  seconds per boot, default 3600
+#   BENCH_OUT      where the logs and the summary go, default build/bench
+#   BENCH_NOLOCK   1: the caller holds the rig lock (check.sh's steps do not
+#                  take it), so do not wait for /tmp/iopass-rig.lock
 #
-# Each boot leaves build/bench/<kver>-cm<on|off>/{console,results}.log and
+# Each boot leaves $BENCH_OUT/<kver>-cm<on|off>/{console,results}.log and
 # bench.txt (its "bench:" lines); the end prints every "bench:" line and a
-# table of all boots, also in build/bench/summary.txt.  Exits non-zero if
+# table of all boots, also in $BENCH_OUT/summary.txt.  Exits non-zero if
 # a boot failed, printed "bench: error" or its kernel log has a report
 # (scan-log.py).
 set -euo pipefail
@@ -30,7 +33,7 @@ runs=${BENCH_RUNS:-5}
 icount=${BENCH_ICOUNT:-0}
 rows=${BENCH_ROWS:-}
 timeout_s=${BENCH_TIMEOUT:-3600}
-top="$TOP_DIR/build/bench"
+top=${BENCH_OUT:-$TOP_DIR/build/bench}
 
 case "$size" in
 *[Gg]) bytes=$((${size%?} << 30)) ;;
@@ -96,7 +99,7 @@ for kver in $kvers; do
 		     "(log: $dir)" >&2
 		# One VM at a time on this machine: the rig's lock.
 		(
-			flock 9
+			[ -n "${BENCH_NOLOCK:-}" ] || flock 9
 			t0=$SECONDS
 			timeout --foreground "$timeout_s" qemu-system-x86_64 \
 				-accel tcg,thread=single -cpu max -m "${mem_mb}M" -smp 2 \
