@@ -140,7 +140,7 @@ EXPORT_SYMBOL_IF_KUNIT(iopass_domain_free);
  * with more gets a list of IOPASS_MAP_BATCH: 1 GiB of scattered 4 KiB pages
  * then takes 64 calls, so 64 IOTLB syncs, not 262,144.  A run is cut at
  * 1 GiB (a scatterlist entry's length is 32 bits); the core joins the
- * pieces again, so superpages are not lost.
+ * pieces of one call again, so superpages are not lost within a batch.
  */
 #define IOPASS_MAP_STACK	8
 #define IOPASS_MAP_BATCH	4096
