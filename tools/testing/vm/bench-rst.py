@@ -169,7 +169,7 @@ def targets(data):
     for name, got, ok in rows:
         if not got:
             continue
-        meas = ", ".join(f"{k}/{c} = {v:.2f}".replace(".00", "")
+        meas = ", ".join(f"{k}/{c} = " + f"{v:.3f}".rstrip("0").rstrip(".")
                          for k, c, v in got)
         missed = [f"{k}/{c}" for k, c, v in got if not ok(v)]
         verdict = "yes" if not missed else "no: " + ", ".join(missed)
