@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -1119,8 +1120,8 @@ static int recv_fd(int sock)
 
 /*
  * A context sent (SCM_RIGHTS) to another process by one that then exits:
- * the pages of the dead process stay pinned, and charged to nobody alive,
- * while the context lives.  The receiver can list ranges, allocate an
+ * the pages of the dead process stay pinned while the context lives, and
+ * charged to its user (below), but to no process's VmPin.  The receiver can list ranges, allocate an
  * IOAS and unmap; it can never map (its memory is not the opener's).
  * Unmapping and closing give back every pin.
  */
@@ -1170,6 +1171,90 @@ TEST(a_context_outlives_the_process_that_opened_it)
 	close(sv[0]);
 	close(sv[1]);
 	munmap(buf, SZ_4K);
+}
+
+/*
+ * A context of IOAS 1, opened as root, then run as nobody (a user of its
+ * own, without CAP_IPC_LOCK) with RLIMIT_MEMLOCK at 16 pages; -1 on error.
+ */
+static int ctx_as_nobody(void)
+{
+	struct rlimit lim = { 16 * SZ_4K, 16 * SZ_4K };
+	int c = ctx_open();
+	__u32 id;
+
+	if (c < 0 || setrlimit(RLIMIT_MEMLOCK, &lim) ||
+	    setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534) ||
+	    ioas_alloc(c, &id) || id != 1)
+		return -1;
+	return c;
+}
+
+/* In a child as nobody: map @pages pages; its exit code is the errno. */
+static int map_as_nobody(int pages)
+{
+	int status, ret;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		void *mem = anon(pages * SZ_4K);
+		int c = ctx_as_nobody();
+		__u64 iova = 0;
+
+		if (!mem || c < 0)
+			_exit(255);
+		ret = ioas_map(c, 1, mem, pages * SZ_4K, &iova, MAP_RW);
+		_exit(-ret);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/*
+ * RLIMIT_MEMLOCK holds per user: the pins of a context that outlives its
+ * process (sent on by an opener that then exits) still count against the
+ * user who made them, so a user cannot pin more than its limit by cycling
+ * processes.  Once the context is closed, the user may pin again.
+ */
+TEST(pins_of_a_dead_opener_still_count_against_its_user)
+{
+	long pins = pins_outstanding();
+	int sv[2], status, ctx;
+	pid_t pid;
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		void *mem = anon(12 * SZ_4K);
+		int c = ctx_as_nobody();
+		__u64 iova = 0;
+
+		if (!mem || c < 0 ||
+		    ioas_map(c, 1, mem, 12 * SZ_4K, &iova, MAP_RW) ||
+		    send_fd(sv[1], c))
+			_exit(1);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	ctx = recv_fd(sv[0]);
+	ASSERT_LE(0, ctx);
+	EXPECT_EQ(pins + 12, pins_outstanding());
+
+	/* 12 of nobody's 16 pages are taken by a process that is gone. */
+	EXPECT_EQ(ENOMEM, map_as_nobody(8));
+	EXPECT_EQ(0, map_as_nobody(4));
+	close(ctx);
+	EXPECT_EQ(pins, pins_outstanding());
+	EXPECT_EQ(0, map_as_nobody(16));
+	EXPECT_EQ(ENOMEM, map_as_nobody(17));
+	close(sv[0]);
+	close(sv[1]);
 }
 
 #define IOVA_SRC	0x100000UL

@@ -29,12 +29,14 @@
  */
 #include <kunit/visibility.h>
 #include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/interval_tree.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/overflow.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/user.h>
 #include <linux/slab.h>
 
 #include "iopass.h"
@@ -126,7 +128,9 @@ static void iopass_ioas_unpin(struct iopass_ioas *ioas, unsigned long iova,
 
 /**
  * iopass_ioas_alloc() - create an empty address space
- * @mm: the memory that may be mapped and whose pinned_vm pays for pins
+ * @mm: the memory that may be mapped and whose pinned_vm shows the pins
+ *
+ * The calling user pays for the pins (iopass_account()).
  *
  * Return: the IOAS with one reference, or an ERR_PTR.
  */
@@ -144,17 +148,20 @@ struct iopass_ioas *iopass_ioas_alloc(struct mm_struct *mm)
 	INIT_LIST_HEAD(&ioas->resv);
 	mmgrab(mm);
 	ioas->mm = mm;
+	ioas->user = get_current_user();
 	return ioas;
 }
 EXPORT_SYMBOL_IF_KUNIT(iopass_ioas_alloc);
 
 /*
- * Pins are charged to the mm's pinned_vm (VmPin in /proc/PID/status), as
- * RDMA charges its pins, and limited by RLIMIT_MEMLOCK unless the caller
- * has CAP_IPC_LOCK.  An atomic, so MAP and UNMAP never take the mmap_lock
- * for it; the IOAS holds the mm (mmgrab), so un-charging is safe even
- * after its process has exited.  A charge is made only by MAP, in the
- * process that owns the mm, whose limit applies.
+ * Pins are charged to the user who created the IOAS (user->locked_vm, as
+ * io_uring and iommufd charge theirs), limited by the mapping process's
+ * RLIMIT_MEMLOCK unless it has CAP_IPC_LOCK, and shown in the mm's
+ * pinned_vm (VmPin in /proc/PID/status).  Per user, so pins that outlive
+ * their process (a context passed on, an exited opener) still count
+ * against the user's limit.  Atomics, so MAP and UNMAP never take the
+ * mmap_lock for it; the IOAS holds the mm (mmgrab) and the user, so
+ * un-charging is safe even after its process has exited.
  */
 static int iopass_account(struct iopass_ioas *ioas, unsigned long npages,
 			  bool inc)
@@ -162,16 +169,18 @@ static int iopass_account(struct iopass_ioas *ioas, unsigned long npages,
 	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
 
 	if (!inc) {
+		atomic_long_sub(npages, &ioas->user->locked_vm);
 		atomic64_sub(npages, &ioas->mm->pinned_vm);
 		return 0;
 	}
 	if (iopass_should_fail())
 		return -ENOMEM;
-	if (atomic64_add_return(npages, &ioas->mm->pinned_vm) > limit &&
+	if (atomic_long_add_return(npages, &ioas->user->locked_vm) > limit &&
 	    !capable(CAP_IPC_LOCK)) {
-		atomic64_sub(npages, &ioas->mm->pinned_vm);
+		atomic_long_sub(npages, &ioas->user->locked_vm);
 		return -ENOMEM;
 	}
+	atomic64_add(npages, &ioas->mm->pinned_vm);
 	return 0;
 }
 
@@ -261,6 +270,7 @@ static void iopass_ioas_release(struct kref *kref)
 	iopass_ioas_unmap_range(ioas, 0, ULONG_MAX, &unmapped);
 	mutex_unlock(&ioas->lock);
 	mmdrop(ioas->mm);
+	free_uid(ioas->user);
 	mutex_destroy(&ioas->lock);
 	kfree_rcu(ioas, rcu);
 }

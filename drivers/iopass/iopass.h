@@ -116,7 +116,8 @@ struct iopass_domain {
  * @pinned: pages pinned for them
  * @domains: &struct iopass_domain the attached groups are in
  * @resv: IOVA ranges the attached groups' IOMMUs reserve
- * @mm: the memory that may be mapped; its pinned_vm pays for the pins
+ * @mm: the memory that may be mapped; its pinned_vm shows the pins
+ * @user: who created it; its locked_vm pays for the pins
  */
 struct iopass_ioas {
 	struct kref kref;
@@ -129,6 +130,7 @@ struct iopass_ioas {
 	struct list_head domains;
 	struct list_head resv;
 	struct mm_struct *mm;
+	struct user_struct *user;
 };
 
 struct iopass_ioctl_op;

@@ -125,7 +125,7 @@ struct iopass_device_info {
  * attached to it any more.
  *
  * Only the process that opened the context may map into its address
- * spaces: pinned memory is charged to that process's RLIMIT_MEMLOCK.
+ * spaces, whose RLIMIT_MEMLOCK limits what its user may pin.
  */
 
 /**
@@ -239,8 +239,10 @@ enum iopass_ioas_map_flags {
  *
  * Pin the memory and map it into every IOMMU domain of the address space.
  * The pinned pages count against the caller's RLIMIT_MEMLOCK unless it has
- * CAP_IPC_LOCK, as the process's pinned_vm (VmPin in /proc/PID/status),
- * apart from mlock()ed memory.  Nothing is mapped if the call fails.
+ * CAP_IPC_LOCK: the limit holds for everything the user who created the
+ * address space has pinned (as for io_uring and iommufd), apart from
+ * mlock()ed memory; the process's VmPin in /proc/PID/status shows them.
+ * Nothing is mapped if the call fails.
  *
  * Return: 0, or
  * EINVAL: @length is 0, or @user_va, @length or @iova is not aligned to
