@@ -1121,9 +1121,10 @@ static int recv_fd(int sock)
 /*
  * A context sent (SCM_RIGHTS) to another process by one that then exits:
  * the pages of the dead process stay pinned while the context lives, and
- * charged to its user (below), but to no process's VmPin.  The receiver can list ranges, allocate an
- * IOAS and unmap; it can never map (its memory is not the opener's).
- * Unmapping and closing give back every pin.
+ * charged to its user (below), but to no living process's VmPin.  The
+ * receiver can list ranges, allocate an IOAS and unmap; it can never map
+ * (its memory is not the opener's).  Unmapping and closing give back
+ * every pin.
  */
 TEST(a_context_outlives_the_process_that_opened_it)
 {
