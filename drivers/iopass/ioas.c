@@ -166,8 +166,6 @@ EXPORT_SYMBOL_IF_KUNIT(iopass_ioas_alloc);
 static int iopass_account(struct iopass_ioas *ioas, unsigned long npages,
 			  bool inc)
 {
-	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
-
 	if (!inc) {
 		atomic_long_sub(npages, &ioas->user->locked_vm);
 		atomic64_sub(npages, &ioas->mm->pinned_vm);
@@ -175,7 +173,8 @@ static int iopass_account(struct iopass_ioas *ioas, unsigned long npages,
 	}
 	if (iopass_should_fail())
 		return -ENOMEM;
-	if (atomic_long_add_return(npages, &ioas->user->locked_vm) > limit &&
+	if (atomic_long_add_return(npages, &ioas->user->locked_vm) >
+	    rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT &&
 	    !capable(CAP_IPC_LOCK)) {
 		atomic_long_sub(npages, &ioas->user->locked_vm);
 		return -ENOMEM;
