@@ -1119,6 +1119,48 @@ static int recv_fd(int sock)
 }
 
 /*
+ * The context a child made with @make (an fd, or negative on error),
+ * sent here over SCM_RIGHTS by the child, which has exited.  Negative:
+ * -EIO if the child failed, else the errno of what failed here.
+ */
+static int ctx_from_exited_child(int (*make)(void))
+{
+	int sv[2], status, ctx;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv))
+		return -errno;
+	pid = fork();
+	if (!pid) {
+		ctx = make();
+		_exit(ctx < 0 || send_fd(sv[1], ctx));
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		ctx = -ECHILD;
+	else if (!WIFEXITED(status) || WEXITSTATUS(status))
+		ctx = -EIO;
+	else
+		ctx = recv_fd(sv[0]);
+	close(sv[0]);
+	close(sv[1]);
+	return ctx;
+}
+
+/* A context whose IOAS 1 maps 16 pages at 0x100000 and 8 at 0x200000. */
+static int ctx_with_24_pages(void)
+{
+	char *mem = anon(24 * SZ_4K);
+	int c = ctx_open();
+	__u32 i;
+
+	if (!mem || c < 0 || ioas_alloc(c, &i) || i != 1 ||
+	    ioas_map_fixed(c, i, mem, 16 * SZ_4K, 0x100000, MAP_RW) ||
+	    ioas_map_fixed(c, i, mem + 16 * SZ_4K, 8 * SZ_4K, 0x200000, MAP_RW))
+		return -1;
+	return c;
+}
+
+/*
  * A context sent (SCM_RIGHTS) to another process by one that then exits:
  * the pages of the dead process stay pinned while the context lives, and
  * charged to its user (below), but to no living process's VmPin.  The
@@ -1130,31 +1172,12 @@ TEST(a_context_outlives_the_process_that_opened_it)
 {
 	long pins = pins_outstanding(), kb = pinned_vm_kb();
 	void *buf = anon(SZ_4K);
-	int sv[2], status, ctx;
 	__u64 iova = 0, done;
 	unsigned int n;
-	pid_t pid;
 	__u32 id;
+	int ctx;
 
-	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		char *mem = anon(24 * SZ_4K);
-		int c = ctx_open();
-		__u32 i;
-
-		if (!mem || c < 0 || ioas_alloc(c, &i) || i != 1 ||
-		    ioas_map_fixed(c, i, mem, 16 * SZ_4K, 0x100000, MAP_RW) ||
-		    ioas_map_fixed(c, i, mem + 16 * SZ_4K, 8 * SZ_4K, 0x200000,
-				   MAP_RW) ||
-		    send_fd(sv[1], c))
-			_exit(1);
-		_exit(0);
-	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_EQ(0, WEXITSTATUS(status));
-	ctx = recv_fd(sv[0]);
+	ctx = ctx_from_exited_child(ctx_with_24_pages);
 	ASSERT_LE(0, ctx);
 	EXPECT_EQ(pins + 24, pins_outstanding());
 	EXPECT_EQ(kb, pinned_vm_kb());
@@ -1169,8 +1192,6 @@ TEST(a_context_outlives_the_process_that_opened_it)
 	EXPECT_EQ(kb, pinned_vm_kb());
 	close(ctx);
 	EXPECT_EQ(pins, pins_outstanding());
-	close(sv[0]);
-	close(sv[1]);
 	munmap(buf, SZ_4K);
 }
 
@@ -1215,6 +1236,18 @@ static int map_as_nobody(int pages)
 	return WEXITSTATUS(status);
 }
 
+/* As nobody: a context whose IOAS 1 maps 12 pages. */
+static int ctx_of_nobody_with_12_pages(void)
+{
+	void *mem = anon(12 * SZ_4K);
+	int c = ctx_as_nobody();
+	__u64 iova = 0;
+
+	if (!mem || c < 0 || ioas_map(c, 1, mem, 12 * SZ_4K, &iova, MAP_RW))
+		return -1;
+	return c;
+}
+
 /*
  * RLIMIT_MEMLOCK holds per user: the pins of a context that outlives its
  * process (sent on by an opener that then exits) still count against the
@@ -1224,26 +1257,9 @@ static int map_as_nobody(int pages)
 TEST(pins_of_a_dead_opener_still_count_against_its_user)
 {
 	long pins = pins_outstanding();
-	int sv[2], status, ctx;
-	pid_t pid;
+	int ctx;
 
-	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		void *mem = anon(12 * SZ_4K);
-		int c = ctx_as_nobody();
-		__u64 iova = 0;
-
-		if (!mem || c < 0 ||
-		    ioas_map(c, 1, mem, 12 * SZ_4K, &iova, MAP_RW) ||
-		    send_fd(sv[1], c))
-			_exit(1);
-		_exit(0);
-	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_EQ(0, WEXITSTATUS(status));
-	ctx = recv_fd(sv[0]);
+	ctx = ctx_from_exited_child(ctx_of_nobody_with_12_pages);
 	ASSERT_LE(0, ctx);
 	EXPECT_EQ(pins + 12, pins_outstanding());
 
@@ -1254,8 +1270,6 @@ TEST(pins_of_a_dead_opener_still_count_against_its_user)
 	EXPECT_EQ(pins, pins_outstanding());
 	EXPECT_EQ(0, map_as_nobody(16));
 	EXPECT_EQ(ENOMEM, map_as_nobody(17));
-	close(sv[0]);
-	close(sv[1]);
 }
 
 #define IOVA_SRC	0x100000UL
