@@ -21,6 +21,7 @@
  * start + count with check_add_overflow(), the eventfd array with
  * memdup_array_user() (the CVE-2016-9083/9084 class).
  */
+#include <linux/delay.h>
 #include <linux/eventfd.h>
 #include <linux/interrupt.h>
 #include <linux/pci.h>
@@ -111,6 +112,28 @@ static void iopass_pci_intx_unmask(struct iopass_pci_device *ipdev)
 	spin_unlock_irqrestore(&ipdev->intx_spin, flags);
 }
 
+/*
+ * Wait, sleeping, until an INTx that was already on its way to a CPU when
+ * the device stopped asserting it has been serviced.  free_irq() waits for
+ * it too, but by polling the interrupt controller with the descriptor lock
+ * held, while the CPU that took the interrupt needs that lock to handle it.
+ * On a hypervisor without paravirt spinlocks the lock is test-and-set, and
+ * that CPU can lose it for seconds (RCU stalls under QEMU TCG).  Bounded:
+ * whatever is left, free_irq() still waits out.
+ */
+static void iopass_pci_intx_drain(unsigned int irq)
+{
+	bool active;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		if (irq_get_irqchip_state(irq, IRQCHIP_STATE_ACTIVE, &active) ||
+		    !active)
+			return;
+		usleep_range(100, 200);
+	}
+}
+
 /* Free vector @v's IRQ and eventfd. */
 static void iopass_pci_vec_off(struct iopass_pci_device *ipdev, unsigned int v)
 {
@@ -125,6 +148,7 @@ static void iopass_pci_vec_off(struct iopass_pci_device *ipdev, unsigned int v)
 	if (ipdev->irq_type == IOPASS_IRQ_INTX) {
 		/* No handler: the device must not assert a (shared) line. */
 		pci_intx(ipdev->pdev, 0);
+		iopass_pci_intx_drain(vec->irq);
 		free_irq(vec->irq, ipdev);
 		ipdev->intx_masked = false;
 	} else {
