@@ -14,6 +14,7 @@
 
 #include "iopass_util.h"
 #include "kselftest_harness.h"
+#include "iopass_edu.h"
 
 #define SZ_4K	0x1000UL
 #define SZ_2M	0x200000UL
@@ -29,38 +30,6 @@ static void *anon(size_t len)
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	return p == MAP_FAILED ? NULL : p;
-}
-
-FIXTURE(edu) {
-	char bdf[32];
-	int dev, ctx;
-	__u32 ioas;
-	void *bar;
-	long pins, locked_kb;
-};
-
-FIXTURE_SETUP(edu)
-{
-	self->pins = pins_outstanding();
-	self->locked_kb = pinned_vm_kb();
-	ASSERT_EQ(0, pci_find(EDU_VENDOR, EDU_DEVICE, ALONE_IN_GROUP, 0,
-			      self->bdf, sizeof(self->bdf)));
-	ASSERT_EQ(0, iopass_own(self->bdf, &self->dev, &self->ctx, &self->ioas));
-	self->bar = dev_edu_bar(self->dev);
-	ASSERT_NE(NULL, self->bar);
-	ASSERT_EQ(0x010000ed, mmio_read32(self->bar, EDU_ID));
-}
-
-FIXTURE_TEARDOWN(edu)
-{
-	if (self->bar)
-		munmap(self->bar, EDU_BAR_SIZE);
-	close(self->dev);
-	close(self->ctx);
-	pci_release(self->bdf);
-	/* Everything the test pinned and charged is back. */
-	EXPECT_EQ(self->pins, pins_outstanding());
-	EXPECT_EQ(self->locked_kb, pinned_vm_kb());
 }
 
 TEST_F(edu, dma_round_trip_through_the_iommu)

@@ -20,6 +20,7 @@
 
 #include "iopass_util.h"
 #include "kselftest_harness.h"
+#include "iopass_edu.h"
 
 #define SZ_4K		0x1000UL
 #define SZ_2M		0x200000UL
@@ -47,36 +48,6 @@ static __u64 last_iova(int ctx, __u32 ioas)
 	    cmd.num_ranges > 8)
 		return 0;
 	return r[cmd.num_ranges - 1].last;
-}
-
-FIXTURE(edu) {
-	char bdf[32];
-	int dev, ctx;
-	__u32 ioas;
-	void *bar;
-	long pins, locked_kb;
-};
-
-FIXTURE_SETUP(edu)
-{
-	self->pins = pins_outstanding();
-	self->locked_kb = pinned_vm_kb();
-	ASSERT_EQ(0, pci_find(EDU_VENDOR, EDU_DEVICE, ALONE_IN_GROUP, 0,
-			      self->bdf, sizeof(self->bdf)));
-	ASSERT_EQ(0, iopass_own(self->bdf, &self->dev, &self->ctx, &self->ioas));
-	self->bar = dev_edu_bar(self->dev);
-	ASSERT_NE(NULL, self->bar);
-}
-
-FIXTURE_TEARDOWN(edu)
-{
-	if (self->bar)
-		munmap(self->bar, EDU_BAR_SIZE);
-	close(self->dev);
-	close(self->ctx);
-	pci_release(self->bdf);
-	EXPECT_EQ(self->pins, pins_outstanding());
-	EXPECT_EQ(self->locked_kb, pinned_vm_kb());
 }
 
 TEST_F(edu, the_last_page_of_the_aperture_maps_and_the_next_does_not)

@@ -27,6 +27,7 @@
 
 #include "iopass_util.h"
 #include "kselftest_harness.h"
+#include "iopass_edu.h"
 
 #define SZ_4K		0x1000UL
 #define SZ_1M		0x100000UL
@@ -538,37 +539,6 @@ TEST_F(mock, context_closed_or_ioas_destroyed_under_a_map)
 }
 
 /* ---- the edu: real VT-d page tables, real DMA, real interrupts ---- */
-
-FIXTURE(edu) {
-	char bdf[32];
-	int dev, ctx;
-	__u32 ioas;
-	void *bar;
-	long pins, locked_kb;
-};
-
-FIXTURE_SETUP(edu)
-{
-	self->pins = pins_outstanding();
-	self->locked_kb = pinned_vm_kb();
-	ASSERT_EQ(0, pci_find(EDU_VENDOR, EDU_DEVICE, ALONE_IN_GROUP, 0,
-			      self->bdf, sizeof(self->bdf)));
-	ASSERT_EQ(0, iopass_own(self->bdf, &self->dev, &self->ctx, &self->ioas));
-	self->bar = dev_edu_bar(self->dev);
-	ASSERT_NE(NULL, self->bar);
-	ASSERT_EQ(0x010000ed, mmio_read32(self->bar, EDU_ID));
-}
-
-FIXTURE_TEARDOWN(edu)
-{
-	if (self->bar)
-		munmap(self->bar, EDU_BAR_SIZE);
-	close(self->dev);
-	close(self->ctx);
-	pci_release(self->bdf);
-	EXPECT_EQ(self->pins, pins_outstanding());
-	EXPECT_EQ(self->locked_kb, pinned_vm_kb());
-}
 
 /*
  * The same churn on intel-iommu's page tables and IOTLB flushes, the edu
