@@ -27,44 +27,11 @@
 
 #include <linux/iopass.h>
 
-#define PCI_DEVICES	"/sys/bus/pci/devices"
+#include "iopass_sysfs.h"
+
 #define IOPASS_DEVICES	"/sys/bus/iopass/devices"
 #define EDU_VENDOR	0x1234
 #define EDU_DEVICE	0x11e8
-
-/* Read a sysfs file into @buf, trailing newline removed; -errno on error. */
-static inline int sysfs_read(const char *path, char *buf, size_t len)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	if (n && buf[n - 1] == '\n')
-		buf[n - 1] = 0;
-	return 0;
-}
-
-/* Write @val to a sysfs file; returns 0 or the -errno of the write. */
-static inline int sysfs_write(const char *path, const char *val)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return n;
-}
 
 static inline unsigned long sysfs_read_ul(const char *path)
 {
@@ -73,57 +40,6 @@ static inline unsigned long sysfs_read_ul(const char *path)
 	if (sysfs_read(path, buf, sizeof(buf)))
 		return ULONG_MAX;
 	return strtoul(buf, NULL, 0);
-}
-
-/* The name of the entry a sysfs symlink points at ("" if none). */
-static inline void sysfs_link_name(const char *path, char *out, size_t len)
-{
-	char target[PATH_MAX];
-	ssize_t n;
-
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0) {
-		out[0] = 0;
-		return;
-	}
-	target[n] = 0;
-	snprintf(out, len, "%s", basename(target));
-}
-
-/* The driver @bdf is bound to, "" if none. */
-static inline void pci_driver_of(const char *bdf, char *out, size_t len)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver", bdf);
-	sysfs_link_name(path, out, len);
-}
-
-static inline int pci_iommu_group(const char *bdf)
-{
-	char path[PATH_MAX], name[64];
-
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s/iommu_group", bdf);
-	sysfs_link_name(path, name, sizeof(name));
-	return name[0] ? atoi(name) : -1;
-}
-
-/* Number of devices in IOMMU group @group. */
-static inline int iommu_group_size(int group)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	int n = 0;
-	DIR *dir;
-
-	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices", group);
-	dir = opendir(path);
-	if (!dir)
-		return -1;
-	while ((de = readdir(dir)))
-		n += de->d_name[0] != '.';
-	closedir(dir);
-	return n;
 }
 
 enum group_kind { ANY_GROUP, ALONE_IN_GROUP, SHARED_GROUP };

@@ -86,6 +86,8 @@
 #include <linux/iopass.h>
 #include <linux/vfio.h>
 
+#include "iopass_sysfs.h"
+
 /* iommufd needs 6.6+ UAPI headers: the Makefile copies 6.12's if it can. */
 #ifdef HAVE_IOMMUFD
 #include <linux/iommufd.h>
@@ -104,7 +106,6 @@
 #define MAX_RUNS	64
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
-#define PCI_DEVICES	"/sys/bus/pci/devices"
 #define EDU_ID		0x11e81234
 #define EDU_IRQ_STATUS	0x24
 #define EDU_IRQ_RAISE	0x60
@@ -159,68 +160,21 @@ static __u64 now_ns(void)
 
 /* ---- sysfs, procfs ---- */
 
-/* Read a file into @buf (trailing newline dropped); 0 or errno. */
-static int read_file(const char *path, char *buf, size_t len)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return errno;
-	buf[n] = 0;
-	if (n && buf[n - 1] == '\n')
-		buf[n - 1] = 0;
-	return 0;
-}
-
-static int write_file(const char *path, const char *val)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno;
-	n = write(fd, val, strlen(val));
-	n = n < 0 ? errno : 0;
-	close(fd);
-	return n;
-}
-
 static void must_write(const char *path, const char *val)
 {
-	int err = write_file(path, val);
+	int err = sysfs_write(path, val);
 
 	if (err)
-		die("cannot write '%s' to %s: %s", val, path, strerror(err));
+		die("cannot write '%s' to %s: %s", val, path, strerror(-err));
 }
 
 static long long read_ll(const char *path)
 {
 	char buf[64];
 
-	if (read_file(path, buf, sizeof(buf)))
+	if (sysfs_read(path, buf, sizeof(buf)))
 		return -1;
 	return strtoll(buf, NULL, 0);
-}
-
-static void link_name(const char *path, char *out, size_t len)
-{
-	char target[PATH_MAX];
-	ssize_t n = readlink(path, target, sizeof(target) - 1);
-	const char *base;
-
-	out[0] = 0;
-	if (n < 0)
-		return;
-	target[n] = 0;
-	base = strrchr(target, '/');
-	snprintf(out, len, "%s", base ? base + 1 : target);
 }
 
 struct meminfo {
@@ -239,7 +193,7 @@ static void meminfo(struct meminfo *m)
 	long long pages = 0;
 	FILE *f;
 
-	write_file("/proc/sys/vm/stat_refresh", "1");
+	sysfs_write("/proc/sys/vm/stat_refresh", "1");
 	f = fopen("/proc/meminfo", "r");
 	if (!f)
 		die("cannot open /proc/meminfo: %s", strerror(errno));
@@ -285,47 +239,13 @@ static bool slab_shrink(void)
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "/sys/kernel/slab/%s/shrink", de->d_name);
-		write_file(path, "1");
+		sysfs_write(path, "1");
 	}
 	closedir(dir);
 	return true;
 }
 
 /* ---- PCI: the edus and their drivers ---- */
-
-static int pci_group(const char *bdf)
-{
-	char path[PATH_MAX], name[64];
-
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s/iommu_group", bdf);
-	link_name(path, name, sizeof(name));
-	return name[0] ? atoi(name) : -1;
-}
-
-static int group_size(int group)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	int n = 0;
-	DIR *dir;
-
-	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices", group);
-	dir = opendir(path);
-	if (!dir)
-		return -1;
-	while ((de = readdir(dir)))
-		n += de->d_name[0] != '.';
-	closedir(dir);
-	return n;
-}
-
-static void driver_of(const char *bdf, char *out, size_t len)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver", bdf);
-	link_name(path, out, len);
-}
 
 /* The edus alone in their IOMMU group, in bus order, into @bdfs. */
 static int find_edus(char bdfs[][32], int max)
@@ -346,7 +266,7 @@ static int find_edus(char bdfs[][32], int max)
 		snprintf(path, sizeof(path), PCI_DEVICES "/%s/device", d);
 		if (read_ll(path) != EDU_ID >> 16)
 			goto next;
-		if (group_size(pci_group(d)) != 1) {
+		if (iommu_group_size(pci_iommu_group(d)) != 1) {
 			warn("edu %s is not alone in its IOMMU group: not used", d);
 			goto next;
 		}
@@ -367,7 +287,7 @@ static void bind_to(const char *bdf, const char *drv)
 	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s", drv);
 	if (access(path, F_OK))
 		die("driver %s is not loaded (no %s)", drv, path);
-	driver_of(bdf, cur, sizeof(cur));
+	pci_driver_of(bdf, cur, sizeof(cur));
 	if (!strcmp(cur, drv))
 		return;
 	snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver_override", bdf);
@@ -376,8 +296,8 @@ static void bind_to(const char *bdf, const char *drv)
 		snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver/unbind", bdf);
 		must_write(path, bdf);
 	}
-	write_file("/sys/bus/pci/drivers_probe", bdf);
-	driver_of(bdf, cur, sizeof(cur));
+	sysfs_write("/sys/bus/pci/drivers_probe", bdf);
+	pci_driver_of(bdf, cur, sizeof(cur));
 	if (strcmp(cur, drv))
 		die("%s: bound to '%s' after driver_override=%s and drivers_probe",
 		    bdf, cur[0] ? cur : "no driver", drv);
@@ -584,7 +504,7 @@ static void setup_type1(struct fw *f)
 		die("type1: unexpected VFIO API version");
 	if (ioctl(f->fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) <= 0)
 		die("type1: the container has no VFIO_TYPE1v2_IOMMU");
-	group = pci_group(f->bdf);
+	group = pci_iommu_group(f->bdf);
 	snprintf(path, sizeof(path), "/dev/vfio/%d", group);
 	f->group = open(path, O_RDWR | O_CLOEXEC);
 	if (f->group < 0)
@@ -1578,7 +1498,7 @@ static void caching_mode(void)
 	char buf[64];
 	unsigned long long cap;
 
-	if (read_file("/sys/class/iommu/dmar0/intel-iommu/cap", buf, sizeof(buf)))
+	if (sysfs_read("/sys/class/iommu/dmar0/intel-iommu/cap", buf, sizeof(buf)))
 		die("no VT-d IOMMU (/sys/class/iommu/dmar0): is intel_iommu=on?");
 	cap = strtoull(buf, NULL, 16);
 	snprintf(cm, sizeof(cm), "%s", cap & (1ULL << 7) ? "on" : "off");

@@ -20,7 +20,8 @@
 
 #include <linux/iopass.h>
 
-#define PCI_DEVICES	"/sys/bus/pci/devices"
+#include "iopass_sysfs.h"
+
 #define IOPASS_DEVICES	"/sys/bus/iopass/devices"
 #define IOPASS_DRIVER	"/sys/bus/pci/drivers/iopass-pci"
 
@@ -106,13 +107,8 @@ int cmd_getopt(int argc, char **argv, const char *shortopts,
 int bad_option(int c, char **argv);
 int cmd_help(const char *name);
 
-/* ---- sysfs and PCI (pci.c) */
-int sysfs_read(const char *path, char *buf, size_t len);
-int sysfs_write(const char *path, const char *val);
-void sysfs_link_name(const char *path, char *out, size_t len);
+/* ---- sysfs and PCI (pci.c; the rest in iopass_sysfs.h) */
 int pci_normalize(const char *in, char *bdf, size_t len);
-void pci_driver_of(const char *bdf, char *out, size_t len);
-int pci_iommu_group(const char *bdf);
 int iopass_node_of(const char *bdf, char *name, size_t len);
 
 /* ---- the session (dev.c) */

@@ -15,54 +15,6 @@
 
 #include "iopassctl.h"
 
-int sysfs_read(const char *path, char *buf, size_t len)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	if (n < 0)
-		n = -errno;
-	close(fd);
-	if (n < 0)
-		return n;
-	buf[n] = 0;
-	buf[strcspn(buf, "\n")] = 0;
-	return 0;
-}
-
-int sysfs_write(const char *path, const char *val)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return n;
-}
-
-/* The name a sysfs symlink points at, "" if there is no link. */
-void sysfs_link_name(const char *path, char *out, size_t len)
-{
-	char target[PATH_MAX];
-	ssize_t n;
-
-	n = readlink(path, target, sizeof(target) - 1);
-	if (n < 0) {
-		out[0] = 0;
-		return;
-	}
-	target[n] = 0;
-	snprintf(out, len, "%s", basename(target));
-}
-
 static unsigned long sysfs_ul(const char *dir, const char *bdf,
 			      const char *attr)
 {
@@ -93,23 +45,6 @@ int pci_normalize(const char *in, char *bdf, size_t len)
 	snprintf(bdf, len, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
 	snprintf(path, sizeof(path), PCI_DEVICES "/%s", bdf);
 	return access(path, F_OK) ? -ENODEV : 0;
-}
-
-void pci_driver_of(const char *bdf, char *out, size_t len)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s/driver", bdf);
-	sysfs_link_name(path, out, len);
-}
-
-int pci_iommu_group(const char *bdf)
-{
-	char path[PATH_MAX], name[64];
-
-	snprintf(path, sizeof(path), PCI_DEVICES "/%s/iommu_group", bdf);
-	sysfs_link_name(path, name, sizeof(name));
-	return name[0] ? atoi(name) : -1;
 }
 
 /* The iopass device ("iopassN") of @bdf; -ENOENT if it has none. */
@@ -245,23 +180,6 @@ static bool group_viable(const char *bdf, char *why, size_t len)
 	return ok;
 }
 
-static int group_size(int group)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	int n = 0;
-	DIR *dir;
-
-	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices", group);
-	dir = opendir(path);
-	if (!dir)
-		return 0;
-	while ((de = readdir(dir)))
-		n += de->d_name[0] != '.';
-	closedir(dir);
-	return n;
-}
-
 static int cmp_names(const struct dirent **a, const struct dirent **b)
 {
 	return strcmp((*a)->d_name, (*b)->d_name);
@@ -324,8 +242,8 @@ static int cmd_list(int argc, char **argv)
 			       pci_kind(vendor, device, class));
 			if (all && !node[0] && !group_viable(bdf, why, sizeof(why)))
 				printf(" [not bindable: %s]", why);
-			else if (group >= 0 && group_size(group) > 1)
-				printf(" [group of %d]", group_size(group));
+			else if (group >= 0 && iommu_group_size(group) > 1)
+				printf(" [group of %d]", iommu_group_size(group));
 			printf("\n");
 			continue;
 		}
@@ -338,7 +256,7 @@ static int cmd_list(int argc, char **argv)
 		out_str("iopass", NULL, "%s", node);
 		if (group >= 0) {
 			out_u64("iommu_group", NULL, group);
-			out_u64("group_size", NULL, group_size(group));
+			out_u64("group_size", NULL, iommu_group_size(group));
 		}
 		if (dom[0])
 			out_str("domain_type", NULL, "%s", dom);
