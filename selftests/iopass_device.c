@@ -41,17 +41,6 @@ static __u32 bar_read32(int dev, int bar, off_t off)
 	return v;
 }
 
-/* Events on @efd within @ms (0 if none), the counter reset. */
-static __u64 events(int efd, int ms)
-{
-	struct pollfd p = { .fd = efd, .events = POLLIN };
-	__u64 n = 0;
-
-	if (poll(&p, 1, ms) == 1 && read(efd, &n, 8) != 8)
-		n = 0;
-	return n;
-}
-
 /* The config-space offset of capability @id, 0 if absent. */
 static int find_cap(int dev, unsigned char id)
 {

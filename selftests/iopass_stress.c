@@ -114,17 +114,6 @@ static int intx_unmask(int dev)
 	return set_irqs(dev, IOPASS_IRQ_SET_UNMASK, IOPASS_IRQ_INTX, 0, 1, NULL);
 }
 
-/* Events on @efd within @ms (0 if none), the counter reset. */
-static __u64 events(int efd, int ms)
-{
-	struct pollfd p = { .fd = efd, .events = POLLIN };
-	__u64 n = 0;
-
-	if (poll(&p, 1, ms) == 1 && read(efd, &n, 8) != 8)
-		n = 0;
-	return n;
-}
-
 static int unmap_all(int ctx, __u32 ioas, __u64 *unmapped)
 {
 	struct iopass_ioas_unmap cmd = {

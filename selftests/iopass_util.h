@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -503,6 +504,17 @@ static inline int edu_dma(void *bar, __u64 src, __u64 dst, __u64 count,
 		nanosleep(&ts, NULL);
 	}
 	return -ETIMEDOUT;
+}
+
+/* Events on @efd within @ms (0 if none), the counter reset. */
+static inline __u64 events(int efd, int ms)
+{
+	struct pollfd p = { .fd = efd, .events = POLLIN };
+	__u64 n = 0;
+
+	if (poll(&p, 1, ms) == 1 && read(efd, &n, 8) != 8)
+		n = 0;
+	return n;
 }
 
 /* ---- the kernel log ---- */
