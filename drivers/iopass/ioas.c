@@ -73,9 +73,15 @@ struct iopass_map {
 
 static struct kmem_cache *iopass_map_cache;
 
+/* The bytes a mapping's tree node covers. */
+static unsigned long iopass_node_len(const struct interval_tree_node *node)
+{
+	return node->last - node->start + 1;
+}
+
 static unsigned long iopass_map_npages(const struct iopass_map *map)
 {
-	return (map->node.last - map->node.start + 1) >> PAGE_SHIFT;
+	return iopass_node_len(&map->node) >> PAGE_SHIFT;
 }
 
 static int iopass_map_prot(const struct iopass_map *map)
@@ -223,7 +229,7 @@ static int iopass_ioas_unmap_range(struct iopass_ioas *ioas,
 		for (node = interval_tree_iter_first(&ioas->maps, first, last);
 		     node; node = interval_tree_iter_next(node, first, last)) {
 			map = container_of(node, struct iopass_map, node);
-			len = node->last - node->start + 1;
+			len = iopass_node_len(node);
 			done = dom->ops->unmap(dom, node->start, len, &gather);
 			atomic64_inc(&dom->stat_unmaps);
 			if (done != len) {
@@ -249,7 +255,7 @@ static int iopass_ioas_unmap_range(struct iopass_ioas *ioas,
 		}
 		interval_tree_remove(node, &ioas->maps);
 		ioas->nr_maps--;
-		*unmapped += node->last - node->start + 1;
+		*unmapped += iopass_node_len(node);
 		iopass_map_release(ioas, map);
 	}
 	return bad ? -EIO : 0;
@@ -478,7 +484,7 @@ static void iopass_map_undo(struct iopass_ioas *ioas, struct iopass_map *map,
 			break;
 		iommu_iotlb_gather_init(&gather);
 		dom->ops->unmap(dom, map->node.start,
-				map->node.last - map->node.start + 1, &gather);
+				iopass_node_len(&map->node), &gather);
 		dom->ops->iotlb_sync(dom, &gather);
 	}
 }
@@ -737,7 +743,7 @@ static void iopass_ioas_unfill(struct iopass_ioas *ioas,
 	for (node = interval_tree_iter_first(&ioas->maps, 0, ULONG_MAX);
 	     node && node != stop;
 	     node = interval_tree_iter_next(node, 0, ULONG_MAX))
-		dom->ops->unmap(dom, node->start, node->last - node->start + 1,
+		dom->ops->unmap(dom, node->start, iopass_node_len(node),
 				&gather);
 	dom->ops->iotlb_sync(dom, &gather);
 }
