@@ -16,13 +16,13 @@ FIXTURE(edu) {
 	int dev, ctx;
 	__u32 ioas;
 	void *bar;
-	long pins, locked_kb;
+	long pins, pinned_kb;
 };
 
 FIXTURE_SETUP(edu)
 {
 	self->pins = pins_outstanding();
-	self->locked_kb = pinned_vm_kb();
+	self->pinned_kb = pinned_vm_kb();
 	ASSERT_EQ(0, pci_find(EDU_VENDOR, EDU_DEVICE, ALONE_IN_GROUP, 0,
 			      self->bdf, sizeof(self->bdf)));
 	ASSERT_EQ(0, iopass_own(self->bdf, &self->dev, &self->ctx, &self->ioas));
@@ -39,7 +39,7 @@ FIXTURE_TEARDOWN(edu)
 	close(self->ctx);
 	pci_release(self->bdf);
 	EXPECT_EQ(self->pins, pins_outstanding());
-	EXPECT_EQ(self->locked_kb, pinned_vm_kb());
+	EXPECT_EQ(self->pinned_kb, pinned_vm_kb());
 }
 
 #endif /* __IOPASS_EDU_H */

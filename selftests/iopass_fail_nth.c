@@ -457,7 +457,7 @@ static int edu_bind_verify(struct st *s)
 
 FIXTURE(fail_nth) {
 	struct st s;
-	long pins, locked_kb;
+	long pins, pinned_kb;
 	bool mock;
 };
 
@@ -749,7 +749,7 @@ FIXTURE_SETUP(fail_nth)
 			ASSERT_EQ(0, pci_bind(self->s.bdf, "iopass-pci"));
 	}
 	self->pins = pins_outstanding();
-	self->locked_kb = pinned_vm_kb();
+	self->pinned_kb = pinned_vm_kb();
 }
 
 FIXTURE_TEARDOWN(fail_nth)
@@ -799,7 +799,7 @@ TEST_F_TIMEOUT(fail_nth, sweep, 900)
 		if (sw->edu && !sw->bound)
 			pci_release(self->s.bdf);
 		ASSERT_EQ(self->pins, pins_outstanding()) TH_LOG("pins after nth %u", nth);
-		ASSERT_EQ(self->locked_kb, pinned_vm_kb()) TH_LOG("pinned_vm, nth %u", nth);
+		ASSERT_EQ(self->pinned_kb, pinned_vm_kb()) TH_LOG("pinned_vm, nth %u", nth);
 	}
 	ASSERT_FALSE(injected) TH_LOG("still failing after %u", MAX_NTH);
 	if (sw->allocates)

@@ -376,7 +376,7 @@ FIXTURE(mock) {
 	int dev[2];
 	int ctx;
 	__u32 ioas;
-	long pins, locked_kb;
+	long pins, pinned_kb;
 };
 
 FIXTURE_SETUP(mock)
@@ -385,7 +385,7 @@ FIXTURE_SETUP(mock)
 	self->dev[1] = -1;
 	self->ctx = -1;
 	self->pins = pins_outstanding();
-	self->locked_kb = pinned_vm_kb();
+	self->pinned_kb = pinned_vm_kb();
 	ASSERT_EQ(0, mock_module_load("devices=2 iommu_classes=2"));
 	self->dev[0] = mock_open(0);
 	self->dev[1] = mock_open(1);
@@ -405,7 +405,7 @@ FIXTURE_TEARDOWN(mock)
 	EXPECT_EQ(0, mock_counter("bad_unmaps"));
 	EXPECT_EQ(0, syscall(SYS_delete_module, "iopass_mock", O_NONBLOCK));
 	EXPECT_EQ(self->pins, pins_outstanding());
-	EXPECT_EQ(self->locked_kb, pinned_vm_kb());
+	EXPECT_EQ(self->pinned_kb, pinned_vm_kb());
 }
 
 /*
@@ -1372,7 +1372,7 @@ TEST_F(edu, what_a_forked_child_can_do_with_the_parents_fds)
 	EXPECT_EQ(0, rep->kb_after);
 	EXPECT_EQ(-ENOENT, ioas_unmap(self->ctx, self->ioas, IOVA_A, 4 * SZ_4K,
 				      &done));
-	EXPECT_EQ(self->locked_kb + 4, pinned_vm_kb());
+	EXPECT_EQ(self->pinned_kb + 4, pinned_vm_kb());
 	EXPECT_EQ(self->pins + 1, pins_outstanding());
 	/* Its own context, and back. */
 	EXPECT_EQ(0, rep->detach);

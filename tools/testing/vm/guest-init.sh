@@ -110,14 +110,14 @@ suite_bench() {
 	rmmod iopass
 }
 
-# Chasing a rare failure: one test program, rig_soak_loops times (default
-# 10), optionally only the tests named by rig_soak_test (the harness's -t).
+# Chasing a rare failure: one test program (rig_soak_prog, default
+# iopass_stress), rig_soak_loops times (default 10), optionally only the
+# tests named by rig_soak_test (the harness's -t).
 suite_soak() {
+	prog=${rig_soak_prog:-iopass_stress}
 	insmod $IOPASS_KO || echo "rig: insmod iopass.ko failed"
 	for i in $(seq 1 "${rig_soak_loops:-10}"); do
-		run "${rig_soak_prog:-iopass_stress}" \
-			"/iopass/selftests/${rig_soak_prog:-iopass_stress}" \
-			${rig_soak_test:+-t $rig_soak_test}
+		run "$prog" "/iopass/selftests/$prog" ${rig_soak_test:+-t $rig_soak_test}
 	done
 	rmmod iopass
 }
