@@ -84,7 +84,7 @@ htmldocs: deps
 
 FUZZ_ITERS ?= 2000000
 fuzz: deps
-	@RIG_TIMEOUT=$${RIG_TIMEOUT:-7200} \
+	@RIG_LIMIT=$${RIG_LIMIT:-7200} \
 	 RIG_APPEND="rig_fuzz_iters=$(FUZZ_ITERS) $(if $(FUZZ_SEED),rig_fuzz_seed=$(FUZZ_SEED))" \
 	 tools/testing/check.sh fuzz-$(or $(KVER),debug)
 

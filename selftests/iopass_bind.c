@@ -403,4 +403,4 @@ TEST(rmmod_waits_for_fds_then_releases_everything)
 	pci_release(bdf);
 }
 
-TEST_HARNESS_MAIN
+#include "iopass_main.h"

@@ -643,4 +643,4 @@ TEST_F(nvme, identify_controller_completes_on_an_msix_eventfd)
 	munmap(sq, 3 * SZ_4K);
 }
 
-TEST_HARNESS_MAIN
+#include "iopass_main.h"

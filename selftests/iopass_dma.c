@@ -445,4 +445,4 @@ TEST(child_cannot_map_into_parent_context)
 	close(ctx);
 }
 
-TEST_HARNESS_MAIN
+#include "iopass_main.h"

@@ -769,10 +769,24 @@ FIXTURE_TEARDOWN(fail_nth)
 	}
 }
 
+/* Seconds since the last call: where a sweep's time goes. */
+static double lap(void)
+{
+	static struct timespec last;
+	struct timespec now;
+	double s;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	s = now.tv_sec - last.tv_sec + (now.tv_nsec - last.tv_nsec) / 1e9;
+	last = now;
+	return s;
+}
+
 TEST_F_TIMEOUT(fail_nth, sweep, 900)
 {
 	const struct sweep *sw = &variant->sw;
 	unsigned int nth, injections = 0;
+	double t_setup = 0, t_op = 0, t_verify = 0, t_teardown = 0;
 	bool injected = true;
 	int ret;
 
@@ -781,7 +795,10 @@ TEST_F_TIMEOUT(fail_nth, sweep, 900)
 		ASSERT_EQ(0, sysfs_write(DBG "/fail_page_alloc/ignore-gfp-wait", "Y"));
 	}
 	for (nth = 1; injected && nth <= MAX_NTH; nth++) {
+		progress(sw->name, nth, 0);
+		lap();
 		ASSERT_EQ(0, sw->setup(&self->s)) TH_LOG("setup, nth %u", nth);
+		t_setup += lap();
 		nth_arm(nth);
 		ret = sw->op(&self->s);
 		injected = nth_disarm();
@@ -794,18 +811,23 @@ TEST_F_TIMEOUT(fail_nth, sweep, 900)
 			/* Nothing is broken: it works the second time. */
 			ASSERT_EQ(0, sw->op(&self->s)) TH_LOG("retry after nth %u", nth);
 		}
+		t_op += lap();
 		ASSERT_EQ(0, sw->verify(&self->s)) TH_LOG("verify after nth %u", nth);
+		t_verify += lap();
 		close_all(&self->s);
 		if (sw->edu && !sw->bound)
 			pci_release(self->s.bdf);
 		ASSERT_EQ(self->pins, pins_outstanding()) TH_LOG("pins after nth %u", nth);
 		ASSERT_EQ(self->pinned_kb, pinned_vm_kb()) TH_LOG("pinned_vm, nth %u", nth);
+		t_teardown += lap();
 	}
 	ASSERT_FALSE(injected) TH_LOG("still failing after %u", MAX_NTH);
 	if (sw->allocates)
 		ASSERT_LT(0, injections);
 	printf("# %s: %u failure points, each unwound cleanly\n",
 	       sw->name, injections);
+	printf("# %s: seconds in setup %.1f, op %.1f, verify %.1f, teardown %.1f\n",
+	       sw->name, t_setup, t_op, t_verify, t_teardown);
 }
 
 /*
@@ -891,4 +913,4 @@ TEST_F(point, fails_the_operation_then_lets_it_work)
 	EXPECT_EQ(0, variant->op(&self->s));
 }
 
-TEST_HARNESS_MAIN
+#include "iopass_main.h"

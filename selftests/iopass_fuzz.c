@@ -2676,6 +2676,8 @@ static void *racer_main(void *arg)
 		char *va = f->arena + rbelow(r, ARENA_PAGES - 8) * SZ_4K;
 		__u32 id = 1 + rbelow(r, 4), new_id;
 
+		if (!r->n)
+			progress(f->test, i, r->steps);
 		op = rbelow(r, 100);
 		if (op < 20) {
 			/* A new address space with a page in it: a leak shows in the pins. */
@@ -2799,6 +2801,7 @@ static void run(struct __test_metadata *_metadata, struct fuzz *f,
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (f->step = 0; f->step < f->steps; f->step++) {
+		progress(f->test, f->step, f->steps);
 		step(f, weights);
 		if (f->step % CHECK_EVERY == CHECK_EVERY - 1)
 			check_accounting(f);
@@ -2862,4 +2865,4 @@ TEST_F_TIMEOUT(fuzz, concurrent_ioctls, 300)
 	race(_metadata, self->f);
 }
 
-TEST_HARNESS_MAIN
+#include "iopass_main.h"

@@ -315,4 +315,4 @@ TEST_F(rules, the_wrong_kind_of_fd_is_enotty)
 	EXPECT_EQ(-ENOTTY, ioctl_errno(self->efd, variant->c.cmd, self->arg));
 }
 
-TEST_HARNESS_MAIN
+#include "iopass_main.h"

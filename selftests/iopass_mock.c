@@ -134,4 +134,4 @@ TEST_F(mock, ioas_outlives_its_context_while_attached)
 	EXPECT_EQ(pins - 8, pins_outstanding());
 }
 
-TEST_HARNESS_MAIN
+#include "iopass_main.h"

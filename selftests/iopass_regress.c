@@ -254,4 +254,4 @@ TEST_F(edu, intx_is_disabled_unless_routed)
 	close(efd);
 }
 
-TEST_HARNESS_MAIN
+#include "iopass_main.h"

@@ -1666,4 +1666,4 @@ TEST(rmmod_races_opens_of_dev_iopass)
 	EXPECT_EQ(pins, pins_outstanding());
 }
 
-TEST_HARNESS_MAIN
+#include "iopass_main.h"

@@ -517,6 +517,28 @@ static inline __u64 events(int efd, int ms)
 	return n;
 }
 
+/*
+ * A line now and then from a long test (at most one every 5 s): how far
+ * it is, for a person watching, and proof of life for the rig's watchdog,
+ * which takes a long silence for a hang (tools/testing/vm/watch.py).
+ */
+static inline void progress(const char *what, unsigned long done,
+			    unsigned long total)
+{
+	static struct timespec last;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec - last.tv_sec < 5)
+		return;
+	last = now;
+	if (total)
+		printf("# %s: %lu of %lu\n", what, done, total);
+	else
+		printf("# %s: %lu\n", what, done);
+	fflush(stdout);
+}
+
 /* ---- the kernel log ---- */
 
 /* Whether the kernel log holds a line with @needle. */

@@ -146,4 +146,4 @@ TEST(nointremap_refused_unless_unsafe_parameter)
 }
 #endif
 
-TEST_HARNESS_MAIN
+#include "iopass_main.h"

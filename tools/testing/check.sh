@@ -3,7 +3,7 @@
 # Usage: check.sh [STEP...]
 # Runs iopass's checks and prints one result line per suite and a last line
 # "N passed, M failed"; exits non-zero if anything failed.  With no STEP,
-# everything, in order:
+# everything:
 #   lint                     checkpatch --strict, sparse, kernel-doc
 #   dkms                     a DKMS build for the stock 6.1 and 6.12 kernels
 #   htmldocs                 Documentation/ rendered by Sphinx, -W
@@ -13,6 +13,9 @@
 #   build-6.1 build-6.12 build-debug    W=1, warnings fail
 #   kunit                    KUnit on the debug kernel, via kunit.py parse
 #   selftests-6.1 selftests-6.12 selftests-debug
+#                            (selftests-debug is split over several boots,
+#                            SHARDS_debug below, and checked to have run
+#                            every case exactly once)
 #   fuzz-<kver>              (not in the default list: make fuzz) the
 #                            fuzzer's long run, FUZZ_ITERS and FUZZ_SEED
 #   variants-6.1 variants-6.12 variants-debug   (machine_variants, booted
@@ -23,6 +26,12 @@
 #                            peer, no error, a clean kernel log (no timing
 #                            is judged: make bench is where numbers come from)
 # A VM run also fails on a guest kernel log report no test expected.
+#
+# The steps that need no VM run first, one after the other, while the debug
+# kernel builds (once per machine) in the background.  Then every VM boot
+# is a job, CHECK_JOBS at a time (default: one per CPU, since a TCG guest
+# is one thread), longest first; every minute the running ones say how far
+# they are.  The end prints each step's seconds and the whole run's.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 rig="$top/tools/testing/vm"
@@ -31,47 +40,66 @@ steps=("$@")
 [ ${#steps[@]} -gt 0 ] || steps=(lint htmldocs tools dkms build-6.1 build-6.12 build-debug kunit
 				 selftests-6.1 selftests-6.12 selftests-debug
 				 variants-6.1 variants-6.12 variants-debug bench-smoke)
+width=${CHECK_JOBS:-$(nproc)}
+jobdir="$top/build/check"
+rm -rf "$jobdir" && mkdir -p "$jobdir"
+t_start=$SECONDS
+
+# The debug selftests, split over boots that run side by side.  An entry
+# is a comma-separated list for guest-init.sh's rig_only=: programs, and a
+# harness program with its -v (include variant) filters after ':'.  One
+# more boot, the rest, runs every program no entry names, and a program
+# split by -v with the variants no entry names (-V): a new program or
+# variant lands there, never nowhere.  Sized from the per-case times the
+# rig writes to build/vm-*/times.txt (Documentation/testing.rst).
+SHARDS_debug=(
+	"iopass_fail_nth:-v:edu_bind,iopass_ioctl_rules"
+	"iopass_fail_nth:-v:edu_attach:-v:edu_map:-v:edu_detach:-v:edu_set_irqs:-v:edu_mmap,iopass_fuzz"
+)
+
+# Harness timeouts, multiplied in the guest (selftests/iopass_main.h):
+# sized on a fast machine, they are no hang detector on a slow one running
+# a debug kernel under TCG; watch.py's silence watchdog is.
+export RIG_APPEND="${RIG_APPEND:-} rig_timeout_scale=${CHECK_TIMEOUT_SCALE:-10}"
+
 total_pass=0 total_fail=0
 summary=()
 
-# record NAME PASSED FAILED
+# record NAME PASSED FAILED SECONDS
 record() {
 	total_pass=$((total_pass + $2))
 	total_fail=$((total_fail + $3))
-	summary+=("$(printf '%-18s %3d passed, %d failed' "$1" "$2" "$3")")
+	summary+=("$(printf '%-24s %3d passed, %d failed  %5ss' "$1" "$2" "$3" "$4")")
 }
 
-# An all-or-nothing step: one test case.
+# An all-or-nothing step: one test case.  Prints its verdict and, last,
+# "REC NAME PASSED FAILED SECONDS".
 single() {
 	local name=$1 log="$top/build/$1.log"; shift
 	local t0=$SECONDS
 	mkdir -p "$top/build"
 	if "$@" >"$log" 2>&1; then
 		echo "ok   $name ($((SECONDS - t0))s)"
-		record "$name" 1 0
+		echo "REC $name 1 0 $((SECONDS - t0))"
 	else
 		sed 's/^/     | /' "$log" | tail -n 40
 		echo "FAIL $name ($((SECONDS - t0))s, log: $log)"
-		record "$name" 0 1
+		echo "REC $name 0 1 $((SECONDS - t0))"
 	fi
 }
 
-# vm KVER SUITE [VARIANT]: boot KVER, run SUITE, count its test cases.
+# vm NAME KVER SUITE [VARIANT [RIG_ONLY]]: boot KVER, run SUITE, count its
+# test cases; logs in build/vm-NAME.  Prints like single().
 vm() {
-	local kver=$1 suite=$2 variant=${3:-default}
-	local name="$2-$1" out="$top/build/vm-$2-$1"
+	local name=$1 kver=$2 suite=$3 variant=${4:-default} only=${5:-}
+	local out="$top/build/vm-$name" t0=$SECONDS line
 
-	if [ "$variant" != default ]; then
-		name="$variant-$kver"
-		out="$top/build/vm-$variant-$kver"
-	fi
-	local t0=$SECONDS line
-	mkdir -p "$out"
-	if ! RIG_VARIANT=$variant "$rig/run.sh" "$kver" "$suite" "$out" \
+	rm -rf "$out" && mkdir -p "$out"
+	if ! RIG_VARIANT=$variant RIG_ONLY=$only "$rig/run.sh" "$kver" "$suite" "$out" \
 			>"$out/run.log" 2>&1; then
 		sed 's/^/     | /' "$out/run.log" | tail -n 40
 		echo "FAIL $name: the VM could not be prepared (log: $out/run.log)"
-		record "$name" 0 1
+		echo "REC $name 0 1 $((SECONDS - t0))"
 		return
 	fi
 	line=$(python3 "$rig/report.py" "$name" "$out" \
@@ -81,38 +109,204 @@ vm() {
 		local p=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]}
 		[ "$f" = 0 ] && echo "ok   $name: $p passed ($((SECONDS - t0))s)" ||
 			echo "FAIL $name: $p passed, $f failed ($((SECONDS - t0))s, logs: $out)"
-		record "$name" "$p" "$f"
+		echo "REC $name $p $f $((SECONDS - t0))"
 	else
 		echo "FAIL $name: no result (logs: $out)"
-		record "$name" 0 1
+		echo "REC $name 0 1 $((SECONDS - t0))"
 	fi
 }
 
-for step in "${steps[@]}"; do
+# now NAME COMMAND...: run a step in the foreground, show it, record it.
+now() {
+	local f="$jobdir/$1.out"; shift
+	"$@" >"$f" 2>&1
+	finish "$f"
+}
+
+# Show a finished step's output and record it.
+finish() {
+	local rec
+	grep -v '^REC ' "$1"
+	while read -r rec; do
+		# shellcheck disable=SC2086 # REC NAME PASSED FAILED SECONDS
+		record ${rec#REC }
+	done < <(grep '^REC ' "$1")
+}
+
+# ---- the VM jobs ----
+
+queue=()	# "WEIGHT NAME COMMAND...": a VM job, heavier ones started first
+
+# enqueue WEIGHT NAME COMMAND...
+enqueue() {
+	queue+=("$*")
+}
+
+# The programs the rig copies into the guest (run.sh), by name.
+all_progs() {
+	(cd "$top/selftests" && ls build/iopass_* *.sh) | sed 's|^build/||' | sort
+}
+
+# shard_rest SHARD...: the rig_only= of the boot that runs what no SHARD names.
+shard_rest() {
+	local whole=() split=() e prog rest=()
+
+	for e in $(printf '%s\n' "$@" | tr , '\n'); do
+		prog=${e%%:*}
+		if [ "$prog" = "$e" ]; then
+			whole+=("$prog")
+		else
+			split+=("$e")
+		fi
+	done
+	for prog in $(all_progs); do
+		printf '%s\n' "${whole[@]}" | grep -qxF "$prog" && continue
+		local excl="" s
+		for s in "${split[@]}"; do
+			[ "${s%%:*}" = "$prog" ] || continue
+			excl="$excl$(echo "${s#*:}" | sed 's/-v:/-V:/g'):"
+		done
+		rest+=("$prog${excl:+:${excl%:}}")
+	done
+	(IFS=,; echo "${rest[*]}")
+}
+
+# Queue one step's VM boots.
+plan() {
+	local step=$1 kver i shards
+
 	case "$step" in
-	lint) single lint "$top/tools/testing/lint.sh" ;;
-	dkms) single dkms "$top/tools/testing/dkms.sh" ;;
-	htmldocs) single htmldocs env IOPASS_KSRC="$("$rig/src-tree.sh")" \
-		sphinx-build -W -q -b html "$top/Documentation" \
-		"$top/Documentation/output" ;;
-	tools) single tools "$top/tools/testing/tools.sh" ;;
-	build-*) single "$step" "$top/tools/testing/build.sh" "${step#build-}" ;;
-	kunit) vm debug kunit ;;
-	selftests-*) vm "${step#selftests-}" selftests ;;
-	fuzz-*) vm "${step#fuzz-}" fuzz ;;
+	kunit) enqueue 40 kunit-debug vm kunit-debug debug kunit ;;
+	selftests-debug)
+		shards=("${SHARDS_debug[@]}" "$(shard_rest "${SHARDS_debug[@]}")")
+		for i in "${!shards[@]}"; do
+			enqueue 600 "selftests-debug-$((i + 1))" vm "selftests-debug-$((i + 1))" \
+				debug selftests default "${shards[$i]}"
+		done
+		enqueue 0 selftests-debug-cover covered selftests-debug "${#shards[@]}"
+		;;
+	selftests-*) enqueue 200 "$step" vm "$step" "${step#selftests-}" selftests ;;
+	fuzz-*) enqueue 1000 "$step" vm "$step" "${step#fuzz-}" fuzz ;;
 	variants-*)
+		kver=${step#variants-}
 		for v in pt noiommu nointremap; do
-			vm "${step#variants-}" variant "$v"
+			enqueue 30 "$v-$kver" vm "$v-$kver" "$kver" variant "$v"
 		done
 		;;
-	bench-smoke) single bench-smoke env BENCH_KVERS=6.1 BENCH_CM=on \
-		BENCH_SIZE=64M BENCH_RUNS=1 BENCH_NOLOCK=1 \
+	bench-smoke) enqueue 100 bench-smoke single bench-smoke env BENCH_KVERS=6.1 \
+		BENCH_CM=on BENCH_SIZE=64M BENCH_RUNS=1 BENCH_NOLOCK=1 \
 		BENCH_OUT="$top/build/bench-smoke" "$rig/bench.sh" ;;
-	*) echo "check: unknown step '$step'" >&2; record "$step" 0 1 ;;
+	*) return 1 ;;
+	esac
+}
+
+# covered NAME N: the N boots NAME-1..N together ran every test case of
+# every program once (tools/testing/vm/covered.py).
+covered() {
+	local name=$1 n=$2 i dirs=()
+
+	for i in $(seq 1 "$n"); do
+		dirs+=("$top/build/vm-$name-$i")
+	done
+	single "$name-cover" python3 "$rig/covered.py" "$top/selftests" "${dirs[@]}"
+}
+
+# Run the queue, CHECK_JOBS at a time; the cover checks once all is done.
+run_queue() {
+	local -A pid=() out=()
+	local q sorted=() job=() last=$SECONDS i=0
+
+	mapfile -t sorted < <(printf '%s\n' "${queue[@]}" | sort -s -k1,1nr)
+	for q in "${sorted[@]}"; do
+		read -r -a job <<<"$q"
+		[[ ${job[1]} == *-cover ]] && continue
+		while [ ${#pid[@]} -ge "$width" ]; do
+			sleep 2
+			reap pid out
+			progress pid last
+		done
+		out[${job[1]}]="$jobdir/$((i++))-${job[1]}.out"
+		"${job[@]:2}" >"${out[${job[1]}]}" 2>&1 &
+		pid[${job[1]}]=$!
+	done
+	while [ ${#pid[@]} -gt 0 ]; do
+		sleep 2
+		reap pid out
+		progress pid last
+	done
+	for q in "${sorted[@]}"; do
+		read -r -a job <<<"$q"
+		[[ ${job[1]} == *-cover ]] && now "${job[1]}" "${job[@]:2}"
+	done
+}
+
+# reap PIDS OUTS: finish the jobs that ended.
+reap() {
+	local -n _pid=$1 _out=$2
+	local name
+
+	for name in "${!_pid[@]}"; do
+		kill -0 "${_pid[$name]}" 2>/dev/null && continue
+		wait "${_pid[$name]}"
+		finish "${_out[$name]}"
+		unset "_pid[$name]"
+	done
+}
+
+# progress PIDS LAST: once a minute, how far each running job is.
+progress() {
+	local -n _p=$1 _last=$2
+	local name f
+
+	[ $((SECONDS - _last)) -ge 60 ] || return 0
+	_last=$SECONDS
+	for name in "${!_p[@]}"; do
+		f="$top/build/vm-$name/progress"
+		if [ -e "$f" ]; then
+			echo "  .. $name: $(cat "$f")"
+		else
+			echo "  .. $name: preparing ($(kernel_state))"
+		fi
+	done
+}
+
+kernel_state() {
+	if [ -e "$(. "$rig/lib.sh"; debug_build_dir)/.iopass-built" ]; then
+		echo "building the module and the initramfs"
+	else
+		echo "waiting for the debug kernel, $((SECONDS - t_start)) s into the run"
+	fi
+}
+
+# ---- the run ----
+
+# The debug kernel, in the background while the steps before the VMs run
+# (a no-op when it is in the cache already).
+if printf '%s\n' "${steps[@]}" | grep -qE '^(build-debug|kunit|.*-debug)$'; then
+	"$rig/build-debug-kernel.sh" >"$top/build/debug-kernel.log" 2>&1 &
+fi
+
+for step in "${steps[@]}"; do
+	case "$step" in
+	lint) now lint single lint "$top/tools/testing/lint.sh" ;;
+	dkms) now dkms single dkms "$top/tools/testing/dkms.sh" ;;
+	htmldocs) now htmldocs single htmldocs env IOPASS_KSRC="$("$rig/src-tree.sh")" \
+		sphinx-build -W -q -b html "$top/Documentation" \
+		"$top/Documentation/output" ;;
+	tools) now tools single tools "$top/tools/testing/tools.sh" ;;
+	build-debug) enqueue 50 build-debug single build-debug \
+		"$top/tools/testing/build.sh" debug ;;
+	build-*) now "$step" single "$step" "$top/tools/testing/build.sh" "${step#build-}" ;;
+	*) plan "$step" || { echo "check: unknown step '$step'" >&2; record "$step" 0 1 0; } ;;
 	esac
 done
+[ ${#queue[@]} = 0 ] || run_queue
+wait
 
 echo
 printf '%s\n' "${summary[@]}"
+t=$((SECONDS - t_start))
+echo "check: $((t / 60)) min $((t % 60)) s in all, $width VM jobs at a time ($(lscpu |
+	sed -n 's/^Model name: *//p'))"
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" = 0 ]

@@ -13,7 +13,9 @@
 #   BENCH_RUNS     timed rounds per row (the median is reported), default 5
 #   BENCH_ICOUNT   1: -icount shift=0 (guest time counts instructions)
 #   BENCH_ROWS     a subset of the rows (iopass-bench --rows), default all
-#   BENCH_TIMEOUT  seconds per boot, default 3600
+#   BENCH_TIMEOUT  seconds per boot, default 3600 (watch.py's ceiling)
+#   BENCH_QUIET    seconds without a line of results that mean a hang,
+#                  default 1200 (watch.py)
 #   BENCH_OUT      where the logs and the summary go, default build/bench
 #   BENCH_NOLOCK   1: the caller holds the rig lock (check.sh's steps do not
 #                  take it), so do not wait for /tmp/iopass-rig.lock
@@ -51,14 +53,19 @@ hugepages=$((bytes / (2 << 20) + 8))
 mem_mb=$((2 * (bytes >> 20) + 2048))
 [ "$mem_mb" -ge 4096 ] || mem_mb=4096
 
-mkdir -p "$top"
+mkdir -p "$top" "$TOP_DIR/build"
 rm -f "$top/summary.txt"
+# The builds are shared with run.sh, which may run beside this (check.sh).
+exec 8>"$TOP_DIR/build/.rig-build.lock"
+flock 8
 make -s -C "$TOP_DIR/tools" STATIC=1 >&2
+flock -u 8
 failed=0
 boots=()
 
 for kver in $kvers; do
 	eval "$("$RIG_DIR/kernel.sh" "$kver")"
+	flock 8
 	"$TOP_DIR/tools/testing/build.sh" "$kver"
 
 	# The initramfs: busybox, the module, the tools; a stock kernel's vfio
@@ -85,6 +92,7 @@ for kver in $kvers; do
 	fi
 	initrd="$top/initramfs-$kver.cpio.gz"
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd"
+	flock -u 8
 
 	for cm in $cms; do
 		dir="$top/$kver-cm$cm"
@@ -101,7 +109,8 @@ for kver in $kvers; do
 		(
 			[ -n "${BENCH_NOLOCK:-}" ] || flock 9
 			t0=$SECONDS
-			timeout --foreground "$timeout_s" qemu-system-x86_64 \
+			"$RIG_DIR/watch.py" "$dir" "${BENCH_QUIET:-1200}" "$timeout_s" -- \
+				qemu-system-x86_64 \
 				-accel tcg,thread=single -cpu max -m "${mem_mb}M" -smp 2 \
 				"${icount_args[@]}" -no-reboot -net none -display none -monitor none \
 				-M q35,kernel-irqchip=split \
@@ -111,9 +120,7 @@ for kver in $kvers; do
 				-device edu,dma_mask=0xffffffffffffffff \
 				-kernel "$IMAGE" -initrd "$initrd" -append "$append" \
 				-serial file:"$dir/console.log" \
-				-serial file:"$dir/results.log" ||
-				echo "rig: qemu exited with $? (timeout ${timeout_s}s?)" \
-					>>"$dir/results.log"
+				-serial file:"$dir/results.log"
 			echo $((SECONDS - t0)) >"$dir/seconds"
 		) 9>/tmp/iopass-rig.lock
 
@@ -130,7 +137,7 @@ for kver in $kvers; do
 		else
 			failed=1
 			echo "bench: $kver cm=$cm FAILED after ${secs}s (logs: $dir)" >&2
-			grep -E '^(bench: error|rig: qemu)' "$dir/results.log" >&2 || true
+			grep -E '^(bench: error|rig: qemu|rig: watchdog)' "$dir/results.log" >&2 || true
 			cat "$dir/scan.txt" >&2
 			tail -n 20 "$dir/results.log" | sed 's/^/  | /' >&2
 		fi

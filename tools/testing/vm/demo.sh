@@ -24,6 +24,7 @@ wait $qemu || { cat "$out/run.log"; exit 1; }
 rc=$(tr -d '\r' <"$out/results.log" | sed -n 's/^rig: prog demo rc=//p')
 if ! grep -q '^rig: end' "$out/results.log"; then
 	echo "demo: the VM did not finish; kernel log: $out/console.log"
+	grep -E '^rig: (watchdog|qemu)' "$out/results.log" || true
 	exit 1
 fi
 if python3 "$RIG_DIR/scan-log.py" "$out/console.log"; then

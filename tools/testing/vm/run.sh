@@ -10,6 +10,12 @@
 # Leaves OUTDIR/console.log (kernel log) and OUTDIR/results.log (ttyS1).
 #
 # RIG_APPEND adds to the kernel command line (e.g. rig_fuzz_iters=N).
+# RIG_ONLY picks programs, and a harness program's variants, for the
+# selftests suite (guest-init.sh): how check.sh splits a suite over boots.
+# RIG_QUIET (default 600) and RIG_LIMIT (default 1800) are watch.py's: the
+# seconds without a line of results that mean a hang, and the ceiling of
+# the whole boot (Documentation/testing.rst says how they were sized).  Several run.sh may run at once (one TCG thread each):
+# the builds they share are taken in turn under a lock.
 # RIG_VARIANT changes the machine for the refusal tests
 # (selftests/machine_variants.c, run as variants/variant_<name>):
 #   default     VT-d with interrupt remapping, translated default domains
@@ -20,6 +26,9 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 kver=$1 suites=$2 outdir=$3
 eval "$("$RIG_DIR/kernel.sh" "$kver")"
+mkdir -p "$TOP_DIR/build"
+exec 8>"$TOP_DIR/build/.rig-build.lock"
+flock 8
 "$TOP_DIR/tools/testing/build.sh" "$kver"
 make -s -C "$TOP_DIR/selftests" >&2
 make -s -C "$TOP_DIR/tools" STATIC=1 >&2
@@ -47,6 +56,8 @@ if [ -n "$MODDIR" ]; then
 	done
 fi
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$outdir/initramfs.cpio.gz"
+flock -u 8
+exec 8>&-
 
 nvme="$outdir/nvme.img"
 [ -e "$nvme" ] || truncate -s 16M "$nvme"
@@ -71,9 +82,9 @@ esac
 # that -cpu max offers (suspected for the first crash, unconfirmed).
 iommu_args="$iommu_args no5lvl"
 
-timeout_s=${RIG_TIMEOUT:-600}
 rm -f "$outdir/console.log" "$outdir/results.log"
-timeout --foreground "$timeout_s" qemu-system-x86_64 \
+"$RIG_DIR/watch.py" "$outdir" "${RIG_QUIET:-600}" "${RIG_LIMIT:-1800}" -- \
+	qemu-system-x86_64 \
 	-accel tcg,thread=single -cpu max -m 2G -smp 2 -no-reboot -net none \
 	-display none -monitor none \
 	-M q35,kernel-irqchip=split \
@@ -85,7 +96,6 @@ timeout --foreground "$timeout_s" qemu-system-x86_64 \
 	-drive file="$nvme",if=none,id=nvm,format=raw \
 	-device nvme,drive=nvm,serial=iopass0 \
 	-kernel "$IMAGE" -initrd "$outdir/initramfs.cpio.gz" \
-	-append "console=ttyS0 ignore_loglevel $iommu_args panic=-1 panic_on_warn=1 rig_suites=$suites rig_variant=$variant ${RIG_APPEND:-}" \
+	-append "console=ttyS0 ignore_loglevel $iommu_args panic=-1 panic_on_warn=1 rig_suites=$suites rig_variant=$variant ${RIG_ONLY:+rig_only=$RIG_ONLY} ${RIG_APPEND:-}" \
 	-serial file:"$outdir/console.log" \
-	-serial file:"$outdir/results.log" \
-	|| echo "rig: qemu exited with $? (timeout ${timeout_s}s?)" >>"$outdir/results.log"
+	-serial file:"$outdir/results.log"
