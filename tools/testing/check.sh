@@ -4,6 +4,8 @@
 # Runs iopass's checks and prints one result line per suite and a last line
 # "N passed, M failed"; exits non-zero if anything failed.  With no STEP,
 # everything:
+#   rig                      the rig's own judges (watch.py, shards.py,
+#                            report.py) on a stand-in VM: test_rig.py
 #   lint                     checkpatch --strict, sparse, kernel-doc
 #   dkms                     a DKMS build for the stock 6.1 and 6.12 kernels
 #   htmldocs                 Documentation/ rendered by Sphinx, -W
@@ -37,7 +39,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 rig="$top/tools/testing/vm"
 cd "$top"
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(lint htmldocs tools dkms build-6.1 build-6.12 build-debug kunit
+[ ${#steps[@]} -gt 0 ] || steps=(rig lint htmldocs tools dkms build-6.1 build-6.12 build-debug kunit
 				 selftests-6.1 selftests-6.12 selftests-debug
 				 variants-6.1 variants-6.12 variants-debug bench-smoke)
 width=${CHECK_JOBS:-$(nproc)}
@@ -142,35 +144,6 @@ enqueue() {
 	queue+=("$*")
 }
 
-# The programs the rig copies into the guest (run.sh), by name.
-all_progs() {
-	(cd "$top/selftests" && ls build/iopass_* *.sh) | sed 's|^build/||' | sort
-}
-
-# shard_rest SHARD...: the rig_only= of the boot that runs what no SHARD names.
-shard_rest() {
-	local whole=() split=() e prog rest=()
-
-	for e in $(printf '%s\n' "$@" | tr , '\n'); do
-		prog=${e%%:*}
-		if [ "$prog" = "$e" ]; then
-			whole+=("$prog")
-		else
-			split+=("$e")
-		fi
-	done
-	for prog in $(all_progs); do
-		printf '%s\n' "${whole[@]}" | grep -qxF "$prog" && continue
-		local excl="" s
-		for s in "${split[@]}"; do
-			[ "${s%%:*}" = "$prog" ] || continue
-			excl="$excl$(echo "${s#*:}" | sed 's/-v:/-V:/g'):"
-		done
-		rest+=("$prog${excl:+:${excl%:}}")
-	done
-	(IFS=,; echo "${rest[*]}")
-}
-
 # Queue one step's VM boots.
 plan() {
 	local step=$1 kver i shards
@@ -178,7 +151,8 @@ plan() {
 	case "$step" in
 	kunit) enqueue 40 kunit-debug vm kunit-debug debug kunit ;;
 	selftests-debug)
-		shards=("${SHARDS_debug[@]}" "$(shard_rest "${SHARDS_debug[@]}")")
+		shards=("${SHARDS_debug[@]}"
+			"$(python3 "$rig/shards.py" rest "$top/selftests" "${SHARDS_debug[@]}")")
 		for i in "${!shards[@]}"; do
 			enqueue 600 "selftests-debug-$((i + 1))" vm "selftests-debug-$((i + 1))" \
 				debug selftests default "${shards[$i]}"
@@ -201,14 +175,14 @@ plan() {
 }
 
 # covered NAME N: the N boots NAME-1..N together ran every test case of
-# every program once (tools/testing/vm/covered.py).
+# every program once (tools/testing/vm/shards.py).
 covered() {
 	local name=$1 n=$2 i dirs=()
 
 	for i in $(seq 1 "$n"); do
 		dirs+=("$top/build/vm-$name-$i")
 	done
-	single "$name-cover" python3 "$rig/covered.py" "$top/selftests" "${dirs[@]}"
+	single "$name-cover" python3 "$rig/shards.py" covered "$top/selftests" "${dirs[@]}"
 }
 
 # Run the queue, CHECK_JOBS at a time; the cover checks once all is done.
@@ -288,6 +262,7 @@ fi
 
 for step in "${steps[@]}"; do
 	case "$step" in
+	rig) now rig single rig python3 "$rig/test_rig.py" ;;
 	lint) now lint single lint "$top/tools/testing/lint.sh" ;;
 	dkms) now dkms single dkms "$top/tools/testing/dkms.sh" ;;
 	htmldocs) now htmldocs single htmldocs env IOPASS_KSRC="$("$rig/src-tree.sh")" \
