@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Build (once per machine) the debug kernel the rig boots for KUnit and the
-# sanitizer runs: x86_64 defconfig of Debian's linux-source-6.12 plus
-# debug.config.  Prints the build directory.  A finished build is marked by
+# sanitizer runs: tinyconfig of Debian's linux-source-6.12 plus
+# debug.config (what the rig's machine and the tests need, and the
+# sanitizers).  Prints the build directory.  A finished build is marked by
 # .iopass-built; an interrupted one is resumed by make, not restarted.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -14,8 +15,8 @@ exec 9>"$out/.lock"
 flock 9
 
 if [ ! -e "$out/.iopass-built" ]; then
-	echo "rig: building debug kernel in $out (about 20 min, once)" >&2
-	make -s -C "$src" O="$out" defconfig >&2
+	echo "rig: building debug kernel in $out (about 7 min, once)" >&2
+	make -s -C "$src" O="$out" tinyconfig >&2
 	"$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" \
 		"$RIG_DIR/debug.config" >&2
 	make -s -C "$src" O="$out" olddefconfig >&2
