@@ -94,7 +94,7 @@ single() {
 # test cases; logs in build/vm-NAME.  Prints like single().
 vm() {
 	local name=$1 kver=$2 suite=$3 variant=${4:-default} only=${5:-}
-	local out="$top/build/vm-$name" t0=$SECONDS line
+	local out="$top/build/vm-$name" t0=$SECONDS line boot
 
 	rm -rf "$out" && mkdir -p "$out"
 	if ! RIG_VARIANT=$variant RIG_ONLY=$only "$rig/run.sh" "$kver" "$suite" "$out" \
@@ -107,9 +107,11 @@ vm() {
 	line=$(python3 "$rig/report.py" "$name" "$out" \
 		"$("$rig/src-tree.sh")/tools/testing/kunit/kunit.py" | tee "$out/report.txt" | tail -n1)
 	grep -v '^suite ' "$out/report.txt"
+	# The step's seconds, and the boot's own (without waiting for builds).
+	boot=$(awk 'NR == 1 { printf "%d", $1 }' "$out/times.txt" 2>/dev/null)
 	if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
 		local p=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]}
-		[ "$f" = 0 ] && echo "ok   $name: $p passed ($((SECONDS - t0))s)" ||
+		[ "$f" = 0 ] && echo "ok   $name: $p passed ($((SECONDS - t0))s, the boot ${boot}s)" ||
 			echo "FAIL $name: $p passed, $f failed ($((SECONDS - t0))s, logs: $out)"
 		echo "REC $name $p $f $((SECONDS - t0))"
 	else

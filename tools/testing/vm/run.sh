@@ -14,8 +14,9 @@
 # selftests suite (guest-init.sh): how check.sh splits a suite over boots.
 # RIG_QUIET (default 600) and RIG_LIMIT (default 1800) are watch.py's: the
 # seconds without a line of results that mean a hang, and the ceiling of
-# the whole boot (Documentation/testing.rst says how they were sized).  Several run.sh may run at once (one TCG thread each):
-# the builds they share are taken in turn under a lock.
+# the whole boot (Documentation/testing.rst says how they were sized).
+# Several run.sh may run at once (one TCG thread each): the builds they
+# share are taken in turn under a lock.
 # RIG_VARIANT changes the machine for the refusal tests
 # (selftests/machine_variants.c, run as variants/variant_<name>):
 #   default     VT-d with interrupt remapping, translated default domains
