@@ -244,8 +244,10 @@ progress() {
 		f="$top/build/vm-$name/progress"
 		if [ -e "$f" ]; then
 			echo "  .. $name: $(cat "$f")"
-		else
+		elif [ -d "${f%/*}" ]; then
 			echo "  .. $name: preparing ($(kernel_state))"
+		else
+			echo "  .. $name: running, $((SECONDS - t_start)) s into the run"
 		fi
 	done
 }
