@@ -34,7 +34,8 @@ static void iopass_list_cases(void)
 
 int main(int argc, char **argv)
 {
-	const char *scale = getenv("IOPASS_TIMEOUT_SCALE");
+	const char *env = getenv("IOPASS_TIMEOUT_SCALE");
+	int scale = env ? atoi(env) : 1;
 	struct __fixture_metadata *f;
 	struct __test_metadata *t;
 
@@ -42,10 +43,10 @@ int main(int argc, char **argv)
 		iopass_list_cases();
 		return 0;
 	}
-	if (scale && atoi(scale) > 1)
+	if (scale > 1)
 		for (f = __fixture_list; f; f = f->next)
 			for (t = f->tests; t; t = t->next)
-				t->timeout *= atoi(scale);
+				t->timeout *= scale;
 	return test_harness_run(argc, argv);
 }
 

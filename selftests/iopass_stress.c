@@ -43,14 +43,6 @@ static long race_ms(void)
 	return s ? atol(s) : 2000;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 static void sleep_us(long us)
 {
 	struct timespec ts = { us / 1000000, us % 1000000 * 1000 };

@@ -517,6 +517,15 @@ static inline __u64 events(int efd, int ms)
 	return n;
 }
 
+/* Milliseconds on the monotonic clock. */
+static inline long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
 /*
  * A line now and then from a long test (at most one every 5 s): how far
  * it is, for a person watching, and proof of life for the rig's watchdog,
@@ -525,11 +534,10 @@ static inline __u64 events(int efd, int ms)
 static inline void progress(const char *what, unsigned long done,
 			    unsigned long total)
 {
-	static struct timespec last;
-	struct timespec now;
+	static long long last = -5000;
+	long long now = now_ms();
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (now.tv_sec - last.tv_sec < 5)
+	if (now - last < 5000)
 		return;
 	last = now;
 	if (total)

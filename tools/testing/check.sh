@@ -152,7 +152,7 @@ enqueue() {
 plan() {
 	local step=$1 kver i shards stock=0
 
-	[ -e "$(. "$rig/lib.sh"; debug_build_dir)/.iopass-built" ] || stock=10000
+	debug_kernel_built || stock=10000
 	case "$step" in
 	kunit) enqueue 40 kunit-debug vm kunit-debug debug kunit ;;
 	selftests-debug)
@@ -252,8 +252,13 @@ progress() {
 	done
 }
 
+# Whether the debug kernel is in the cache (build-debug-kernel.sh's mark).
+debug_kernel_built() {
+	[ -e "$(. "$rig/lib.sh"; debug_build_dir)/.iopass-built" ]
+}
+
 kernel_state() {
-	if [ -e "$(. "$rig/lib.sh"; debug_build_dir)/.iopass-built" ]; then
+	if debug_kernel_built; then
 		echo "building the module and the initramfs"
 	else
 		echo "waiting for the debug kernel, $((SECONDS - t_start)) s into the run"

@@ -6,9 +6,10 @@ Usage: shards.py rest SELFTESTS_DIR SHARD...
        shards.py covered SELFTESTS_DIR OUTDIR...
 
 SELFTESTS_DIR is selftests/: its iopass_*.c (built into build/) and *.sh
-are the programs the rig copies into the guest (run.sh).  A SHARD is what one boot runs,
-guest-init.sh's rig_only=: comma-separated entries, each a program's name
-and, after ':', arguments split by ':' (a harness's -v filters).
+are the programs the rig copies into the guest (run.sh).  A SHARD is what
+one boot runs, guest-init.sh's rig_only=: comma-separated entries, each a
+program's name and, after ':', arguments split by ':' (a harness's -v
+filters).
 
 rest prints the rig_only= of one more boot that runs all the SHARDs leave
 out: every program no entry names, and a program split by -v with -V of

@@ -120,21 +120,20 @@ def watch(proc, log, progress, st, quiet, limit):
     """Follow the log until the VM ends: None, or why it was stopped."""
     t0 = st.t0
     verdict = None
-    last_out, partial = t0, b""
+    partial = b""
     with open(log, "rb") as f:
         while True:
             done = proc.poll() is not None
             data = f.read()
             now = time.monotonic()
             if data:
-                last_out = now
                 st.heard(now)
                 *lines, partial = (partial + data).split(b"\n")
                 for line in lines:
                     st.line(line.decode(errors="replace").rstrip("\r"), now)
             if done:
                 break
-            if now - last_out > quiet:
+            if now - st.last > quiet:
                 verdict = f"no output for {quiet} s in {st.where()}"
             elif now - t0 > limit:
                 verdict = f"past the run's limit of {limit} s in {st.where()}"
