@@ -203,7 +203,8 @@ FIXTURE_VARIANT_ADD(rules, device_detach) {
 FIXTURE_VARIANT_ADD(rules, device_region_info) {
 	.c = { IOPASS_DEVICE_REGION_INFO, false,
 	       sizeof(struct iopass_region_info),
-	       sizeof(struct iopass_region_info), 1, -1, fill_region },
+	       offsetof(struct iopass_region_info, num_areas), 1,
+	       RESERVED(iopass_region_info), fill_region },
 };
 
 FIXTURE_VARIANT_ADD(rules, device_irq_info) {

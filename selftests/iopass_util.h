@@ -431,8 +431,9 @@ static inline void mmio_write64(void *bar, unsigned int off, __u64 val)
 	__atomic_store_n((__u64 *)(bar + off), val, __ATOMIC_RELAXED);
 }
 
-static inline int pci_config_rw16(const char *bdf, off_t off,
-				  unsigned short *val, bool write)
+/* Config space as the host sees it: the function's sysfs config file. */
+static inline int pci_config_rw(const char *bdf, off_t off, void *val,
+				size_t len, bool write)
 {
 	char path[PATH_MAX];
 	ssize_t n;
@@ -442,9 +443,15 @@ static inline int pci_config_rw16(const char *bdf, off_t off,
 	fd = open(path, write ? O_WRONLY : O_RDONLY);
 	if (fd < 0)
 		return -errno;
-	n = write ? pwrite(fd, val, 2, off) : pread(fd, val, 2, off);
+	n = write ? pwrite(fd, val, len, off) : pread(fd, val, len, off);
 	close(fd);
-	return n == 2 ? 0 : -EIO;
+	return n == (ssize_t)len ? 0 : -EIO;
+}
+
+static inline int pci_config_rw16(const char *bdf, off_t off,
+				  unsigned short *val, bool write)
+{
+	return pci_config_rw(bdf, off, val, 2, write);
 }
 
 /* Config space through the device fd. */

@@ -112,6 +112,8 @@ static int iopass_ctx_ioas_destroy(void *priv, void *arg)
 	 */
 	else if (xa_cmpxchg(&ctx->ioas, cmd->ioas_id, ioas, NULL, 0) != ioas)
 		ret = -ENOENT;	/* a concurrent destroy won */
+	else
+		ioas->destroyed = true;	/* an ATTACH that looked it up fails */
 	mutex_unlock(&ioas->lock);
 	if (!ret)
 		iopass_ioas_put(ioas);	/* the context's reference */
@@ -192,8 +194,15 @@ static const struct iopass_ioctl_op iopass_ctx_ioctls[] = {
 	IOPASS_IOCTL_OP(IOPASS_IOAS_MAP, iopass_ctx_map, struct iopass_ioas_map,
 			iova, IOPASS_MAP_FIXED_IOVA | IOPASS_MAP_READABLE |
 			IOPASS_MAP_WRITEABLE),
-	IOPASS_IOCTL_OP(IOPASS_IOAS_UNMAP, iopass_ctx_unmap,
-			struct iopass_ioas_unmap, length, IOPASS_UNMAP_ALL),
+	/* On EIO, @length tells how much was unmapped before the failure. */
+	{
+		.cmd = IOPASS_IOAS_UNMAP,
+		.size = sizeof(struct iopass_ioas_unmap),
+		.min_size = offsetofend(struct iopass_ioas_unmap, length),
+		.valid_flags = IOPASS_UNMAP_ALL,
+		.copy_on_error = true,
+		.execute = iopass_ctx_unmap,
+	},
 };
 
 static long iopass_ctx_ioctl(struct file *filp, unsigned int cmd,

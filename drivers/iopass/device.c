@@ -154,10 +154,12 @@ static int iopass_device_detach(void *priv, void *arg)
 static const struct iopass_ioctl_op iopass_device_ioctls[] = {
 	IOPASS_IOCTL_OP(IOPASS_DEVICE_GET_INFO, iopass_device_get_info,
 			struct iopass_device_info, __reserved, 0),
-	IOPASS_IOCTL_OP(IOPASS_DEVICE_ATTACH, iopass_device_attach,
-			struct iopass_device_attach, ioas_id, 0),
-	IOPASS_IOCTL_OP(IOPASS_DEVICE_DETACH, iopass_device_detach,
-			struct iopass_device_detach, flags, 0),
+	IOPASS_IOCTL_OP_LOCK(IOPASS_DEVICE_ATTACH, iopass_device_attach,
+			     struct iopass_device_attach, ioas_id, 0,
+			     IOPASS_IOCTL_LOCK_WRITE),
+	IOPASS_IOCTL_OP_LOCK(IOPASS_DEVICE_DETACH, iopass_device_detach,
+			     struct iopass_device_detach, flags, 0,
+			     IOPASS_IOCTL_LOCK_WRITE),
 };
 
 /**
@@ -175,44 +177,134 @@ int iopass_device_check_attached(struct iopass_device *idev)
 }
 EXPORT_SYMBOL_NS_GPL(iopass_device_check_attached, IOPASS);
 
+/**
+ * iopass_device_enter() - hold @idev for an fd operation
+ * @idev: the device
+ * @write: exclusively (ATTACH, DETACH), or shared with other operations
+ *
+ * Never called with user memory still to be touched: a copy stalled at a
+ * page fault (userfaultfd, FUSE) would hold off unbind for as long.
+ *
+ * Return: 0, with @idev->lock held; -ENODEV if the device was revoked.
+ */
+int iopass_device_enter(struct iopass_device *idev, bool write)
+{
+	if (write)
+		down_write(&idev->lock);
+	else
+		down_read(&idev->lock);
+	if (idev->live)
+		return 0;
+	iopass_device_exit(idev, write);
+	return -ENODEV;
+}
+EXPORT_SYMBOL_NS_GPL(iopass_device_enter, IOPASS);
+
+/**
+ * iopass_device_exit() - undo iopass_device_enter()
+ * @idev: the device
+ * @write: as entered
+ */
+void iopass_device_exit(struct iopass_device *idev, bool write)
+{
+	if (write)
+		up_write(&idev->lock);
+	else
+		up_read(&idev->lock);
+}
+EXPORT_SYMBOL_NS_GPL(iopass_device_exit, IOPASS);
+
 static long iopass_device_ioctl(struct file *filp, unsigned int cmd,
 				unsigned long arg)
 {
 	struct iopass_device *idev = filp->private_data;
-	long ret = -ENODEV;
+	void __user *uarg = (void __user *)arg;
+	struct iopass_ioctl_call call;
+	bool write;
+	int ret;
 
-	down_read(&idev->lock);
-	if (idev->live) {
-		ret = iopass_ioctl_dispatch(iopass_device_ioctls,
-					    ARRAY_SIZE(iopass_device_ioctls),
-					    idev, cmd, (void __user *)arg);
-		if (ret == -ENOTTY && idev->ops->n_ioctls)
-			ret = iopass_ioctl_dispatch(idev->ops->ioctls,
-						    idev->ops->n_ioctls, idev,
-						    cmd, (void __user *)arg);
+	ret = iopass_ioctl_prepare(iopass_device_ioctls,
+				   ARRAY_SIZE(iopass_device_ioctls), cmd, uarg,
+				   &call);
+	if (ret == -ENOTTY && idev->ops->n_ioctls)
+		ret = iopass_ioctl_prepare(idev->ops->ioctls,
+					   idev->ops->n_ioctls, cmd, uarg,
+					   &call);
+	if (ret)
+		return ret == -ENOTTY && !READ_ONCE(idev->live) ? -ENODEV : ret;
+	if (call.op->lock == IOPASS_IOCTL_LOCK_SELF)
+		return iopass_ioctl_finish(&call,
+					   call.op->execute(idev, call.buf));
+	write = call.op->lock == IOPASS_IOCTL_LOCK_WRITE;
+	ret = iopass_device_enter(idev, write);
+	if (!ret) {
+		ret = call.op->execute(idev, call.buf);
+		iopass_device_exit(idev, write);
 	}
-	up_read(&idev->lock);
+	return iopass_ioctl_finish(&call, ret);
+}
+
+/* pread/pwrite go through a kernel buffer of at most this many bytes. */
+#define IOPASS_RW_CHUNK		PAGE_SIZE
+
+/* One chunk: 0 < bytes done <= @len, 0 at the region's end, or an errno. */
+static ssize_t iopass_device_rw_chunk(struct iopass_device *idev, void *kbuf,
+				      size_t len, loff_t pos, bool write)
+{
+	ssize_t ret;
+
+	ret = iopass_device_enter(idev, false);
+	if (ret)
+		return ret;
+	ret = iopass_device_check_attached(idev);
+	if (!ret)
+		ret = idev->ops->rw(idev, kbuf, len, pos, write);
+	iopass_device_exit(idev, false);
 	return ret;
 }
 
+/*
+ * User memory is copied outside @lock (see iopass_device_enter()), a chunk
+ * at a time.  Return: bytes done, or the first chunk's error.
+ */
 static ssize_t iopass_device_rw(struct file *filp, char __user *buf,
 				size_t count, loff_t *ppos, bool write)
 {
 	struct iopass_device *idev = filp->private_data;
-	ssize_t ret = -ENODEV;
+	size_t done = 0, len;
+	ssize_t ret = 0;
+	void *kbuf;
 
 	if (!idev->ops->rw)
 		return -EINVAL;
-	down_read(&idev->lock);
-	if (idev->live) {
-		ret = iopass_device_check_attached(idev);
-		if (!ret)
-			ret = idev->ops->rw(idev, buf, count, *ppos, write);
+	if (!count)
+		return 0;
+	kbuf = kmalloc(min_t(size_t, count, IOPASS_RW_CHUNK), GFP_KERNEL);
+	if (!kbuf)
+		return -ENOMEM;
+	while (done < count) {
+		len = min_t(size_t, count - done, IOPASS_RW_CHUNK);
+		if (write && copy_from_user(kbuf, buf + done, len)) {
+			ret = -EFAULT;
+			break;
+		}
+		ret = iopass_device_rw_chunk(idev, kbuf, len, *ppos + done,
+					     write);
+		if (ret <= 0)
+			break;
+		if (!write && copy_to_user(buf + done, kbuf, ret)) {
+			ret = -EFAULT;
+			break;
+		}
+		done += ret;
+		if (ret < len)
+			break;	/* the region ended, or an access failed */
 	}
-	up_read(&idev->lock);
-	if (ret > 0)
-		*ppos += ret;
-	return ret;
+	kfree(kbuf);
+	if (!done)
+		return ret;
+	*ppos += done;
+	return done;
 }
 
 static ssize_t iopass_device_read(struct file *filp, char __user *buf,
@@ -277,7 +369,7 @@ static int iopass_device_fd_release(struct inode *inode, struct file *filp)
 	down_read(&idev->lock);
 	if (idev->live) {
 		if (idev->backend_open && idev->ops->close)
-			idev->ops->close(idev);
+			idev->ops->close(idev, false);
 		WRITE_ONCE(idev->backend_open, false);
 		iopass_group_detach(idev);
 	}
@@ -411,7 +503,7 @@ void iopass_device_unregister(struct iopass_device *idev)
 
 	down_write(&idev->lock);
 	if (idev->backend_open && idev->ops->close)
-		idev->ops->close(idev);	/* revoke what the open fd has */
+		idev->ops->close(idev, true);	/* revoke what the fd has */
 	idev->backend_open = false;
 	idev->live = false;
 	idev->ops->quiesce(idev);

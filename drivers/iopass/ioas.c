@@ -24,8 +24,13 @@
  * physically contiguous runs (domain.c), and UNMAP must cover whole
  * mappings, so no IOMMU entry is ever split or widened.
  *
- * Locking: ioas->lock (a mutex: pinning sleeps) protects everything in the
- * IOAS; it nests inside iopass_groups_lock.
+ * Locking: ioas->lock (a mutex) protects everything in the IOAS; it nests
+ * inside iopass_groups_lock.  It is never held while user memory is
+ * touched: MAP takes its IOVA range under the lock (a "busy" mapping with
+ * no pages, which UNMAP and new domains pass over), pins with no lock, and
+ * publishes under the lock again.  So a pin that stalls (userfaultfd,
+ * FUSE) cannot hold up a DETACH, which takes iopass_groups_lock and then
+ * this lock, nor through that lock every other tenant.
  */
 #include <kunit/visibility.h>
 #include <linux/capability.h>
@@ -82,6 +87,20 @@ static unsigned long iopass_node_len(const struct interval_tree_node *node)
 static unsigned long iopass_map_npages(const struct iopass_map *map)
 {
 	return iopass_node_len(&map->node) >> PAGE_SHIFT;
+}
+
+/*
+ * A MAP in progress: its IOVAs are taken while it pins, with no page yet
+ * and in no domain (see iopass_ioas_map()).
+ */
+static bool iopass_map_busy(const struct iopass_map *map)
+{
+	return !(map->pages & ~IOPASS_MAP_FLAGS);
+}
+
+static bool iopass_node_busy(const struct interval_tree_node *node)
+{
+	return iopass_map_busy(container_of(node, struct iopass_map, node));
 }
 
 static int iopass_map_prot(const struct iopass_map *map)
@@ -229,6 +248,8 @@ static int iopass_ioas_unmap_range(struct iopass_ioas *ioas,
 		for (node = interval_tree_iter_first(&ioas->maps, first, last);
 		     node; node = interval_tree_iter_next(node, first, last)) {
 			map = container_of(node, struct iopass_map, node);
+			if (iopass_map_busy(map))
+				continue;
 			len = iopass_node_len(node);
 			done = dom->ops->unmap(dom, node->start, len, &gather);
 			atomic64_inc(&dom->stat_unmaps);
@@ -247,6 +268,8 @@ static int iopass_ioas_unmap_range(struct iopass_ioas *ioas,
 	     node = next) {
 		next = interval_tree_iter_next(node, first, last);
 		map = container_of(node, struct iopass_map, node);
+		if (iopass_map_busy(map))
+			continue;	/* its MAP has not happened yet */
 		if (map->pages & IOPASS_MAP_STUCK) {
 			/* Still reachable, maybe: keep it, its IOVAs taken. */
 			map->pages &= ~IOPASS_MAP_STUCK;
@@ -410,7 +433,8 @@ static unsigned int iopass_ioas_usable(struct iopass_ioas *ioas,
 
 /*
  * The lowest free IOVA range of @length aligned to @align; 0 and @iova, or
- * -EADDRNOTAVAIL.
+ * -EADDRNOTAVAIL.  Never IOVA 0: drivers take 0 for "no address", and a
+ * device whose DMA address was never set writes there.
  */
 static int iopass_ioas_find_iova(struct iopass_ioas *ioas, unsigned long length,
 				 unsigned long align, unsigned long *iova)
@@ -427,7 +451,7 @@ static int iopass_ioas_find_iova(struct iopass_ioas *ioas, unsigned long length,
 		return -ENOMEM;
 	iopass_ioas_usable(ioas, ranges, n);
 	for (i = 0; i < n && ret; i++) {
-		cand = ALIGN(ranges[i].start, align);
+		cand = ALIGN(max(ranges[i].start, 1UL), align);
 		while (cand >= ranges[i].start &&
 		       !check_add_overflow(cand, length - 1, &last) &&
 		       last <= ranges[i].last) {
@@ -489,6 +513,83 @@ static void iopass_map_undo(struct iopass_ioas *ioas, struct iopass_map *map,
 	}
 }
 
+/*
+ * Check a MAP's arguments and take its IOVA range: a busy mapping, with no
+ * pages, enters the tree.  Under ioas->lock; 0 or the MAP errno.
+ */
+static int iopass_ioas_reserve(struct iopass_ioas *ioas, struct iopass_map *map,
+			       u64 user_va, u64 length, u64 iova, bool fixed)
+{
+	unsigned long start, align;
+	int ret;
+
+	lockdep_assert_held(&ioas->lock);
+	ret = iopass_check_map_args(user_va, length, iova, fixed,
+				    iopass_ioas_alignment(ioas));
+	if (ret)
+		return ret;
+	if (ioas->nr_maps >= max_mappings)
+		return -ENOSPC;
+	if (fixed) {
+		start = iova;
+		ret = iopass_ioas_check_range(ioas, start, start + length - 1);
+	} else {
+		/*
+		 * Align the IOVA like @user_va (up to the largest power of two
+		 * not above @length), so huge pages can become IOMMU superpages.
+		 */
+		align = iopass_pgsize(PAGE_MASK, user_va, 0, length);
+		align = max(align, iopass_ioas_alignment(ioas));
+		ret = iopass_ioas_find_iova(ioas, length, align, &start);
+	}
+	if (ret)
+		return ret;
+	map->node.start = start;
+	map->node.last = start + length - 1;
+	map->pages = 0;		/* busy */
+	interval_tree_insert(&map->node, &ioas->maps);
+	ioas->nr_maps++;
+	return 0;
+}
+
+/* Give back the IOVA range of a MAP that failed.  Under ioas->lock. */
+static void iopass_ioas_unreserve(struct iopass_ioas *ioas,
+				  struct iopass_map *map)
+{
+	lockdep_assert_held(&ioas->lock);
+	interval_tree_remove(&map->node, &ioas->maps);
+	ioas->nr_maps--;
+}
+
+/*
+ * Map @pages into every domain the IOAS has now (a domain attached while
+ * they were pinned did not get them: its fill skipped the busy mapping)
+ * and publish the mapping.  Under ioas->lock; 0 or an errno, nothing
+ * mapped then.
+ */
+static int iopass_ioas_publish(struct iopass_ioas *ioas, struct iopass_map *map,
+			       struct page **pages, struct page *one, int prot)
+{
+	unsigned long npages = iopass_map_npages(map);
+	struct iopass_domain *dom;
+	int ret;
+
+	lockdep_assert_held(&ioas->lock);
+	list_for_each_entry(dom, &ioas->domains, node) {
+		ret = iopass_domain_map_pages(dom, map->node.start, pages,
+					      npages, prot);
+		if (ret) {
+			/* @dom cleaned up after itself; undo the ones before. */
+			iopass_map_undo(ioas, map, dom);
+			return ret;
+		}
+	}
+	map->pages = (npages > 1 ? (unsigned long)pages : (unsigned long)one) |
+		     prot;
+	ioas->pinned += npages;
+	return 0;
+}
+
 /**
  * iopass_ioas_map() - pin user memory and map it at an IOVA
  * @ioas: the address space
@@ -496,6 +597,10 @@ static void iopass_map_undo(struct iopass_ioas *ioas, struct iopass_map *map,
  * @length: bytes
  * @iova: in: the IOVA if @flags has IOPASS_MAP_FIXED_IOVA; out: the IOVA used
  * @flags: &enum iopass_ioas_map_flags
+ *
+ * The IOVA range is taken first, then the pages are pinned with no lock
+ * held: a fault that never completes (userfaultfd, FUSE) stalls only this
+ * MAP, never a DETACH, an attach or another tenant.
  *
  * Return: 0 or the errno documented for IOPASS_IOAS_MAP.  On failure
  * nothing stays pinned, accounted or mapped.
@@ -505,9 +610,8 @@ int iopass_ioas_map(struct iopass_ioas *ioas, u64 user_va, u64 length,
 {
 	bool fixed = flags & IOPASS_MAP_FIXED_IOVA;
 	struct page **pages, *one;
-	struct iopass_domain *dom;
 	struct iopass_map *map;
-	unsigned long start, npages;
+	unsigned long npages;
 	int prot = 0, ret;
 
 	if (flags & IOPASS_MAP_READABLE)
@@ -519,44 +623,20 @@ int iopass_ioas_map(struct iopass_ioas *ioas, u64 user_va, u64 length,
 	if (current->mm != ioas->mm)
 		return -EPERM;
 
+	map = kmem_cache_zalloc(iopass_map_cache, GFP_KERNEL_ACCOUNT);
+	if (!map)
+		return -ENOMEM;
 	mutex_lock(&ioas->lock);
-	ret = iopass_check_map_args(user_va, length, *iova, fixed,
-				    iopass_ioas_alignment(ioas));
+	ret = iopass_ioas_reserve(ioas, map, user_va, length, *iova, fixed);
+	mutex_unlock(&ioas->lock);
 	if (ret)
-		goto out_unlock;
-	if (ioas->nr_maps >= max_mappings) {
-		ret = -ENOSPC;
-		goto out_unlock;
-	}
-	if (fixed) {
-		start = *iova;
-		ret = iopass_ioas_check_range(ioas, start, start + length - 1);
-	} else {
-		/*
-		 * Align the IOVA like @user_va (up to the largest power of two
-		 * not above @length), so huge pages can become IOMMU superpages.
-		 */
-		unsigned long align = iopass_pgsize(PAGE_MASK, user_va, 0,
-						    length);
-
-		align = max(align, iopass_ioas_alignment(ioas));
-		ret = iopass_ioas_find_iova(ioas, length, align, &start);
-	}
-	if (ret)
-		goto out_unlock;
+		goto out_free_map;
 
 	npages = length >> PAGE_SHIFT;
-	map = kmem_cache_zalloc(iopass_map_cache, GFP_KERNEL_ACCOUNT);
-	if (!map) {
-		ret = -ENOMEM;
-		goto out_unlock;
-	}
-	map->node.start = start;
-	map->node.last = start + length - 1;
 	/* The limit first: a huge length must not even allocate. */
 	ret = iopass_account(ioas, npages, true);
 	if (ret)
-		goto out_free_map;
+		goto out_unreserve;
 	pages = &one;
 	if (npages > 1) {
 		pages = kvmalloc_array(npages, sizeof(*pages),
@@ -570,35 +650,28 @@ int iopass_ioas_map(struct iopass_ioas *ioas, u64 user_va, u64 length,
 	if (ret)
 		goto out_free_pages;
 
-	list_for_each_entry(dom, &ioas->domains, node) {
-		ret = iopass_domain_map_pages(dom, start, pages, npages, prot);
-		if (ret) {
-			/* @dom cleaned up after itself; undo the ones before. */
-			iopass_map_undo(ioas, map, dom);
-			goto out_unpin;
-		}
+	mutex_lock(&ioas->lock);
+	ret = iopass_ioas_publish(ioas, map, pages, one, prot);
+	if (ret) {
+		iopass_ioas_unpin(ioas, map->node.start, pages, npages, prot);
+		mutex_unlock(&ioas->lock);
+		goto out_free_pages;
 	}
-
-	map->pages = (npages > 1 ? (unsigned long)pages : (unsigned long)one) |
-		     prot;
-	interval_tree_insert(&map->node, &ioas->maps);
-	ioas->nr_maps++;
-	ioas->pinned += npages;
-	*iova = start;
+	*iova = map->node.start;
 	mutex_unlock(&ioas->lock);
 	return 0;
 
-out_unpin:
-	iopass_ioas_unpin(ioas, start, pages, npages, prot);
 out_free_pages:
 	if (pages != &one)
 		kvfree(pages);
 out_unaccount:
 	iopass_account(ioas, npages, false);
+out_unreserve:
+	mutex_lock(&ioas->lock);
+	iopass_ioas_unreserve(ioas, map);
+	mutex_unlock(&ioas->lock);
 out_free_map:
 	kmem_cache_free(iopass_map_cache, map);
-out_unlock:
-	mutex_unlock(&ioas->lock);
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(iopass_ioas_map);
@@ -637,10 +710,16 @@ int iopass_ioas_unmap(struct iopass_ioas *ioas, u64 iova, u64 length, bool all,
 	}
 
 	mutex_lock(&ioas->lock);
-	/* Refuse before changing anything if a mapping would be cut. */
-	ret = -ENOENT;
+	/*
+	 * Refuse before changing anything if a mapping would be cut.  A MAP
+	 * still pinning has not happened yet, as far as UNMAP is concerned.
+	 * An empty IOAS is not an error for "all" (iommufd agrees).
+	 */
+	ret = all ? 0 : -ENOENT;
 	for (node = interval_tree_iter_first(&ioas->maps, first, last); node;
 	     node = interval_tree_iter_next(node, first, last)) {
+		if (iopass_node_busy(node))
+			continue;
 		if (node->start < first || node->last > last) {
 			ret = -EINVAL;
 			goto out_unlock;
@@ -743,8 +822,9 @@ static void iopass_ioas_unfill(struct iopass_ioas *ioas,
 	for (node = interval_tree_iter_first(&ioas->maps, 0, ULONG_MAX);
 	     node && node != stop;
 	     node = interval_tree_iter_next(node, 0, ULONG_MAX))
-		dom->ops->unmap(dom, node->start, iopass_node_len(node),
-				&gather);
+		if (!iopass_node_busy(node))
+			dom->ops->unmap(dom, node->start, iopass_node_len(node),
+					&gather);
 	dom->ops->iotlb_sync(dom, &gather);
 }
 
@@ -760,9 +840,12 @@ static int iopass_ioas_fill(struct iopass_ioas *ioas, struct iopass_domain *dom)
 	for (node = interval_tree_iter_first(&ioas->maps, 0, ULONG_MAX); node;
 	     node = interval_tree_iter_next(node, 0, ULONG_MAX)) {
 		map = container_of(node, struct iopass_map, node);
+		/* A busy mapping's MAP maps it when done; it must fit too. */
 		if (node->start < dom->aperture_start ||
 		    node->last > dom->aperture_end)
 			ret = -ERANGE;
+		else if (iopass_map_busy(map))
+			ret = 0;
 		else
 			ret = iopass_domain_map_pages(dom, node->start,
 						      iopass_map_pages(map, &one),
@@ -776,6 +859,19 @@ static int iopass_ioas_fill(struct iopass_ioas *ioas, struct iopass_domain *dom)
 	return 0;
 }
 
+/*
+ * Does this attach error mean "this IOMMU cannot use that domain, try a
+ * new one"?  Since 6.3 drivers say so with -EINVAL.  6.1's say it with
+ * whatever each check returned: VT-d -EFAULT (address width) and
+ * -EOPNOTSUPP (snoop control), virtio-iommu -EXDEV, SMMUv3 -ENXIO.  A
+ * false "yes" costs a new domain whose own attach decides the errno.
+ */
+static bool iopass_domain_incompatible(int err)
+{
+	return err == -EINVAL || err == -EFAULT || err == -EOPNOTSUPP ||
+	       err == -EXDEV || err == -ENXIO;
+}
+
 /**
  * iopass_ioas_attach() - put @group in a domain of @ioas
  * @ioas: the address space
@@ -785,7 +881,7 @@ static int iopass_ioas_fill(struct iopass_ioas *ioas, struct iopass_domain *dom)
  * @dev: the device being attached
  *
  * Tries the IOAS's domains first: an IOMMU refuses a domain it cannot use
- * with -EINVAL.  Otherwise a new domain is filled with every mapping and
+ * (iopass_domain_incompatible()).  Otherwise a new domain is filled with every mapping and
  * attached.
  *
  * Return: the domain, or an ERR_PTR with the errno documented for
@@ -800,6 +896,10 @@ iopass_ioas_attach(struct iopass_ioas *ioas, struct iommu_group *group,
 	int ret;
 
 	mutex_lock(&ioas->lock);
+	if (ioas->destroyed) {
+		mutex_unlock(&ioas->lock);
+		return ERR_PTR(-ENOENT);
+	}
 	ret = group ? iopass_ioas_add_resv(ioas, group) : 0;
 	if (ret)
 		goto out_resv;
@@ -808,7 +908,7 @@ iopass_ioas_attach(struct iopass_ioas *ioas, struct iommu_group *group,
 		ret = dom->ops->attach(dom, group, dev);
 		if (!ret)
 			goto out_attached;
-		if (ret != -EINVAL)
+		if (!iopass_domain_incompatible(ret))
 			goto out_resv;
 	}
 

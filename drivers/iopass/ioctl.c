@@ -13,33 +13,33 @@
 
 #include "iopass.h"
 
-/* The largest argument any ioctl takes; a stack buffer of this size. */
-#define IOPASS_IOCTL_MAX_ARG	64
-
 struct iopass_ioctl_header {
 	u32 size;
 	u32 flags;
 };
 
 /**
- * iopass_ioctl_dispatch() - run one ioctl from a table
+ * iopass_ioctl_prepare() - find @cmd in a table and copy its argument in
  * @ops: the table
  * @n_ops: its length
- * @priv: passed to the handler
  * @cmd: the ioctl number
  * @uarg: the user's argument
+ * @call: out: the op and a kernel-sized, zero-extended copy of the argument
  *
- * Return: the handler's result; -ENOTTY for a @cmd not in @ops; -EFAULT;
- * -EINVAL if the user's size is below the op's minimum; -E2BIG if bytes
- * beyond what the kernel knows are not zero; -EOPNOTSUPP for unknown flags.
+ * Every access to user memory happens here and in iopass_ioctl_finish(),
+ * so that a caller can run the handler between them under a lock no
+ * stalled page fault may hold (device.c).
+ *
+ * Return: 0; -ENOTTY for a @cmd not in @ops; -EFAULT; -EINVAL if the
+ * user's size is below the op's minimum; -E2BIG if bytes beyond what the
+ * kernel knows are not zero; -EOPNOTSUPP for unknown flags.
  */
-long iopass_ioctl_dispatch(const struct iopass_ioctl_op *ops, size_t n_ops,
-			   void *priv, unsigned int cmd, void __user *uarg)
+int iopass_ioctl_prepare(const struct iopass_ioctl_op *ops, size_t n_ops,
+			 unsigned int cmd, void __user *uarg,
+			 struct iopass_ioctl_call *call)
 {
-	u8 buf[IOPASS_IOCTL_MAX_ARG] __aligned(8);
 	const struct iopass_ioctl_op *op;
-	struct iopass_ioctl_header *hdr = (void *)buf;
-	u32 user_size;
+	struct iopass_ioctl_header *hdr = (void *)call->buf;
 	int ret;
 
 	for (op = ops; op < ops + n_ops; op++)
@@ -47,14 +47,14 @@ long iopass_ioctl_dispatch(const struct iopass_ioctl_op *ops, size_t n_ops,
 			break;
 	if (op == ops + n_ops)
 		return -ENOTTY;
-	if (WARN_ON_ONCE(op->size > sizeof(buf)))
+	if (WARN_ON_ONCE(op->size > sizeof(call->buf)))
 		return -EINVAL;
 
-	if (get_user(user_size, (u32 __user *)uarg))
+	if (get_user(call->user_size, (u32 __user *)uarg))
 		return -EFAULT;
-	if (user_size < op->min_size)
+	if (call->user_size < op->min_size)
 		return -EINVAL;
-	ret = copy_struct_from_user(buf, op->size, uarg, user_size);
+	ret = copy_struct_from_user(call->buf, op->size, uarg, call->user_size);
 	if (ret)
 		return ret;
 	if (hdr->flags & ~op->valid_flags)
@@ -64,14 +64,54 @@ long iopass_ioctl_dispatch(const struct iopass_ioctl_op *ops, size_t n_ops,
 	 * range mapped whose caller is told EFAULT and cannot learn its ID).
 	 * The bytes written are the caller's own.
 	 */
-	if (copy_to_user(uarg, buf, min_t(u32, user_size, op->size)))
+	if (copy_to_user(uarg, call->buf, min_t(u32, call->user_size, op->size)))
 		return -EFAULT;
+	call->op = op;
+	call->uarg = uarg;
+	return 0;
+}
 
-	ret = op->execute(priv, buf);
+/**
+ * iopass_ioctl_finish() - copy the argument back after the handler ran
+ * @call: from iopass_ioctl_prepare()
+ * @ret: the handler's result
+ *
+ * The argument is copied back on success, and on failure for an op with
+ * @copy_on_error (its handler says in the argument how far it got).
+ *
+ * Return: @ret, or -EFAULT if a successful result cannot be written back.
+ */
+long iopass_ioctl_finish(struct iopass_ioctl_call *call, int ret)
+{
+	u32 len = min_t(u32, call->user_size, call->op->size);
+
+	if (ret && !call->op->copy_on_error)
+		return ret;
+	if (copy_to_user(call->uarg, call->buf, len) && !ret)
+		return -EFAULT;
+	return ret;
+}
+
+/**
+ * iopass_ioctl_dispatch() - run one ioctl from a table
+ * @ops: the table
+ * @n_ops: its length
+ * @priv: passed to the handler
+ * @cmd: the ioctl number
+ * @uarg: the user's argument
+ *
+ * Return: the handler's result, or an errno of iopass_ioctl_prepare() or
+ * iopass_ioctl_finish().
+ */
+long iopass_ioctl_dispatch(const struct iopass_ioctl_op *ops, size_t n_ops,
+			   void *priv, unsigned int cmd, void __user *uarg)
+{
+	struct iopass_ioctl_call call;
+	int ret;
+
+	ret = iopass_ioctl_prepare(ops, n_ops, cmd, uarg, &call);
 	if (ret)
 		return ret;
-	if (copy_to_user(uarg, buf, min_t(u32, user_size, op->size)))
-		return -EFAULT;
-	return 0;
+	return iopass_ioctl_finish(&call, call.op->execute(priv, call.buf));
 }
 EXPORT_SYMBOL_IF_KUNIT(iopass_ioctl_dispatch);

@@ -38,14 +38,16 @@
 
 struct iopass_device;
 struct iopass_domain;
+struct iopass_pci_config;
 struct iopass_ioas;
 struct eventfd_ctx;
 
 /**
  * struct iopass_domain_ops - every IOMMU operation iopass performs
  * @free: free the domain (no group is attached to it)
- * @attach: attach @dev's IOMMU group; -EINVAL means "this IOMMU cannot use
- *	this domain, try another"
+ * @attach: attach @dev's IOMMU group; -EINVAL (and on 6.1 a few more,
+ *	see iopass_domain_incompatible() in ioas.c) means "this IOMMU cannot
+ *	use this domain, try another"
  * @detach: detach it, leaving the group in the core's blocking domain
  * @map: map @nents physically contiguous runs, each entry of @sg one run,
  *	back to back from @iova, each with exactly its own size; all or
@@ -116,6 +118,7 @@ struct iopass_domain {
  * @pinned: pages pinned for them
  * @domains: &struct iopass_domain the attached groups are in
  * @resv: IOVA ranges the attached groups' IOMMUs reserve
+ * @destroyed: IOPASS_IOAS_DESTROY took its ID: no device may attach
  * @mm: the memory that may be mapped; its pinned_vm shows the pins
  * @user: who created it; its locked_vm pays for the pins
  */
@@ -129,6 +132,7 @@ struct iopass_ioas {
 	unsigned long pinned;
 	struct list_head domains;
 	struct list_head resv;
+	bool destroyed;
 	struct mm_struct *mm;
 	struct user_struct *user;
 };
@@ -142,11 +146,13 @@ struct iopass_ioctl_op;
  * @fill_info: fill the backend-specific fields of IOPASS_DEVICE_GET_INFO
  * @domain_alloc: allocate a paging domain the device's IOMMU can use
  * @open: optional: the device fd was opened; get the device ready
- * @close: optional: the device fd was released, or the device is being
- *	revoked while it is open; undo @open (interrupts off, mappings zapped,
- *	device quiesced); must not fail
- * @rw: optional: pread/pwrite at a region offset of the device fd; the
- *	device is live and attached
+ * @close: optional: the device fd was released (@unbinding false), or the
+ *	device is being revoked while it is open (@unbinding true: called
+ *	from iopass_device_unregister(), in the backend's remove, with the
+ *	driver core's device lock held); undo @open (interrupts off,
+ *	mappings zapped, device quiesced and reset); must not fail
+ * @rw: optional: pread/pwrite at a region offset of the device fd, from
+ *	or to a kernel buffer; the device is live and attached
  * @mmap: optional: mmap of the device fd, same conditions
  * @request: optional: ask the owner to give the device back (unbind)
  * @attached: optional: the device was attached (true) or is about to be
@@ -170,9 +176,9 @@ struct iopass_device_ops {
 			  struct iopass_device_info *info);
 	struct iopass_domain *(*domain_alloc)(struct device *dev);
 	int (*open)(struct iopass_device *idev);
-	void (*close)(struct iopass_device *idev);
-	ssize_t (*rw)(struct iopass_device *idev, char __user *buf,
-		      size_t count, loff_t pos, bool write);
+	void (*close)(struct iopass_device *idev, bool unbinding);
+	ssize_t (*rw)(struct iopass_device *idev, void *buf, size_t count,
+		      loff_t pos, bool write);
 	int (*mmap)(struct iopass_device *idev, struct vm_area_struct *vma);
 	void (*request)(struct iopass_device *idev);
 	void (*attached)(struct iopass_device *idev, bool attached);
@@ -214,7 +220,8 @@ struct iopass_group {
  * @ops: the backend's callbacks
  * @group: the iopass group; set at registration, constant after
  * @id: index in the iopass IDA, names the device ("iopass<id>")
- * @lock: taken for reading by every fd operation, for writing to revoke
+ * @lock: taken for reading by every fd operation, for writing by ATTACH
+ *	and DETACH and to revoke; never held while user memory is touched
  * @live: under @lock: the device is registered and its backend bound; fd
  *	operations fail with ENODEV once it is false
  * @opened: the char device is open (it may be open once at a time)
@@ -261,6 +268,8 @@ int iopass_device_register(struct iopass_device *idev);
 void iopass_device_unregister(struct iopass_device *idev);
 void iopass_device_put(struct iopass_device *idev);
 int iopass_device_check_attached(struct iopass_device *idev);
+int iopass_device_enter(struct iopass_device *idev, bool write);
+void iopass_device_exit(struct iopass_device *idev, bool write);
 
 /* group.c */
 enum iopass_domain_type iopass_device_domain_type(struct iopass_device *idev);
@@ -339,6 +348,12 @@ struct iopass_pci_vec {
  *	are zapped
  * @revoked: under @memory_lock: BAR mappings must not be refaulted (the
  *	fd was closed or revoked, or the device is detached)
+ * @cfg: the owner's view of config space (pci_config.c)
+ * @cfg_lock: serializes the owner's config writes (the view changes)
+ * @saved: the function's config state when the fd was opened, restored
+ *	when it is closed or revoked
+ * @reset_pending: the fd was closed during an unbind, whose device lock
+ *	kept the function from being reset: the unbind resets it
  * @hole_bar: the BARs holding the MSI-X table ([0]) and PBA ([1]), -1: none
  * @hole_start: page-aligned start of each in its BAR
  * @hole_end: page-aligned end of each
@@ -347,8 +362,8 @@ struct iopass_pci_vec {
  * @nvec: vectors enabled
  * @vecs: their state
  * @intx_masked: under @intx_spin: the INTx line is masked
- * @intx_was_on: INTx was enabled when the fd was opened (restored at close)
- * @intx_spin: orders the INTx handler and unmask
+ * @intx_spin: orders the INTx handler, unmask and every read-modify-write
+ *	of PCI_COMMAND (pci_irq.c)
  * @err_trigger: eventfd for AER errors, under @irq_lock
  * @req_trigger: eventfd for release requests, under @irq_lock
  */
@@ -359,6 +374,10 @@ struct iopass_pci_device {
 	struct rw_semaphore memory_lock;
 	struct address_space *mapping;
 	bool revoked;
+	struct iopass_pci_config *cfg;
+	struct mutex cfg_lock;		/* see above */
+	struct pci_saved_state *saved;
+	bool reset_pending;
 	int hole_bar[2];
 	resource_size_t hole_start[2];
 	resource_size_t hole_end[2];
@@ -367,7 +386,6 @@ struct iopass_pci_device {
 	unsigned int nvec;
 	struct iopass_pci_vec *vecs;
 	bool intx_masked;
-	bool intx_was_on;
 	spinlock_t intx_spin;		/* see above */
 	struct eventfd_ctx *err_trigger;
 	struct eventfd_ctx *req_trigger;
@@ -376,18 +394,26 @@ struct iopass_pci_device {
 int iopass_pci_init(void);
 void iopass_pci_exit(void);
 int iopass_pci_region_info(void *priv, void *arg);
-ssize_t iopass_pci_rw(struct iopass_device *idev, char __user *buf,
-		      size_t count, loff_t pos, bool write);
+ssize_t iopass_pci_rw(struct iopass_device *idev, void *buf, size_t count,
+		      loff_t pos, bool write);
 int iopass_pci_mmap(struct iopass_device *idev, struct vm_area_struct *vma);
 void iopass_pci_zap(struct iopass_pci_device *ipdev);
-#if IS_ENABLED(CONFIG_KUNIT)
-void iopass_pci_strip(u64 off, unsigned int sz, u32 *val, int reg, u16 bits);
-#endif
+struct iopass_pci_config *iopass_pci_config_alloc(struct pci_dev *pdev);
+void iopass_pci_config_free(struct iopass_pci_config *cfg);
+void iopass_pci_config_reset(struct iopass_pci_config *cfg,
+			     struct pci_dev *pdev);
+u32 iopass_pci_config_read(struct iopass_pci_config *cfg, unsigned int off,
+			   unsigned int sz, u32 hw);
+u32 iopass_pci_config_write(struct iopass_pci_config *cfg, unsigned int off,
+			    unsigned int sz, u32 val);
+u32 iopass_pci_config_rw1c(struct iopass_pci_config *cfg, unsigned int off,
+			   unsigned int sz);
 void iopass_pci_regions_init(struct iopass_pci_device *ipdev);
 int iopass_pci_irq_info(void *priv, void *arg);
 int iopass_pci_set_irqs(void *priv, void *arg);
 void iopass_pci_irqs_off(struct iopass_pci_device *ipdev);
 void iopass_pci_signal(struct iopass_pci_device *ipdev, unsigned int index);
+void iopass_pci_command(struct iopass_pci_device *ipdev, u16 clear, u16 set);
 
 static inline struct iopass_pci_device *iopass_to_pci(struct iopass_device *idev)
 {
@@ -397,12 +423,30 @@ static inline struct iopass_pci_device *iopass_to_pci(struct iopass_device *idev
 /* ioctl.c */
 
 /**
+ * enum iopass_ioctl_lock - how a device-fd ioctl holds &iopass_device.lock
+ * @IOPASS_IOCTL_LOCK_READ: for reading, like every other fd operation
+ * @IOPASS_IOCTL_LOCK_WRITE: for writing: it changes what the others check
+ *	(ATTACH and DETACH: whether the device may be driven)
+ * @IOPASS_IOCTL_LOCK_SELF: the handler copies more user memory (an array)
+ *	and takes the lock itself after that, with iopass_device_enter()
+ *
+ * Context (/dev/iopass) ioctls take no device lock.
+ */
+enum iopass_ioctl_lock {
+	IOPASS_IOCTL_LOCK_READ,
+	IOPASS_IOCTL_LOCK_WRITE,
+	IOPASS_IOCTL_LOCK_SELF,
+};
+
+/**
  * struct iopass_ioctl_op - one entry of an ioctl table
  * @cmd: the ioctl number
  * @size: size of the argument struct the kernel knows
  * @min_size: the smallest size a caller may pass: the end of the last field
  *	of the struct's first version
  * @valid_flags: every flag this ioctl accepts
+ * @lock: &enum iopass_ioctl_lock, for device-fd ioctls
+ * @copy_on_error: the argument is copied back on failure too
  * @execute: the handler; gets the fd's private data and the argument copied
  *	in, and may change the argument: it is copied back on success
  */
@@ -411,18 +455,46 @@ struct iopass_ioctl_op {
 	u32 size;
 	u32 min_size;
 	u32 valid_flags;
+	u8 lock;
+	bool copy_on_error;
 	int (*execute)(void *priv, void *arg);
 };
 
 #define IOPASS_IOCTL_OP(_cmd, _fn, _struct, _last, _flags)		\
+	IOPASS_IOCTL_OP_LOCK(_cmd, _fn, _struct, _last, _flags,		\
+			     IOPASS_IOCTL_LOCK_READ)
+
+#define IOPASS_IOCTL_OP_LOCK(_cmd, _fn, _struct, _last, _flags, _lock)	\
 	{								\
 		.cmd = _cmd,						\
 		.size = sizeof(_struct),				\
 		.min_size = offsetofend(_struct, _last),		\
 		.valid_flags = _flags,					\
+		.lock = _lock,						\
 		.execute = _fn,						\
 	}
 
+/* The largest argument any ioctl takes. */
+#define IOPASS_IOCTL_MAX_ARG	64
+
+/**
+ * struct iopass_ioctl_call - one ioctl between copying in and out
+ * @op: the table entry
+ * @uarg: the user's argument
+ * @user_size: the size the user gave
+ * @buf: the argument, kernel-sized
+ */
+struct iopass_ioctl_call {
+	const struct iopass_ioctl_op *op;
+	void __user *uarg;
+	u32 user_size;
+	u8 buf[IOPASS_IOCTL_MAX_ARG] __aligned(8);
+};
+
+int iopass_ioctl_prepare(const struct iopass_ioctl_op *ops, size_t n_ops,
+			 unsigned int cmd, void __user *uarg,
+			 struct iopass_ioctl_call *call);
+long iopass_ioctl_finish(struct iopass_ioctl_call *call, int ret);
 long iopass_ioctl_dispatch(const struct iopass_ioctl_op *ops, size_t n_ops,
 			   void *priv, unsigned int cmd, void __user *uarg);
 

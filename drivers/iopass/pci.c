@@ -8,13 +8,17 @@
  * IOMMU to it instead of giving the function the kernel's DMA domain.
  *
  * Only type 0 functions are accepted: a bridge forwards the DMA of the bus
- * behind it, which the bridge's owner would then control.
+ * behind it, which the bridge's owner would then control.  Nor a physical
+ * function with SR-IOV virtual functions enabled: its owner's resets and
+ * registers would reach functions that belong to the host or to others.
  *
  * While the device fd is open the function is enabled and its BARs are
  * claimed and mapped (pci_region.c), its interrupts can be routed
- * (pci_irq.c).  Closing the fd, or revoking it at unbind, turns interrupts
- * off, zaps the BAR mappings, clears bus mastering, resets the function
- * where it can be, and disables it: the next owner finds it quiet.
+ * (pci_irq.c); its config space is the allowlist of pci_config.c.  Closing
+ * the fd, or revoking it at unbind, turns interrupts off, zaps the BAR
+ * mappings, clears bus mastering, resets the function where it can be,
+ * restores the config the host had when the fd was opened, and disables
+ * it: the next owner finds it quiet.
  */
 #include <linux/mm.h>
 #include <linux/pci.h>
@@ -31,7 +35,7 @@ static struct pci_dev *iopass_to_pci_dev(struct iopass_device *idev)
 
 static void iopass_pci_quiesce(struct iopass_device *idev)
 {
-	pci_clear_master(iopass_to_pci_dev(idev));
+	iopass_pci_command(iopass_to_pci(idev), PCI_COMMAND_MASTER, 0);
 }
 
 /* Does the PCI core know a way to reset @pdev (FLR, PM, bus, ...)? */
@@ -71,22 +75,24 @@ static int iopass_pci_open(struct iopass_device *idev)
 	struct iopass_pci_device *ipdev = iopass_to_pci(idev);
 	struct pci_dev *pdev = ipdev->pdev;
 	int i, ret;
-	u16 cmd;
 
+	/* What close and unbind give back to the host, whatever the owner did. */
+	pci_save_state(pdev);
+	ipdev->saved = pci_store_saved_state(pdev);
+	if (!ipdev->saved)
+		return -ENOMEM;
 	ret = pci_enable_device(pdev);
 	if (ret)
-		return ret;
+		goto out_free_state;
 	/*
 	 * No INTx until SET_IRQS routes it: a line asserted with no handler
 	 * of ours would be disabled by the IRQ core ("nobody cared"), taking
 	 * down whatever else shares it.
 	 */
-	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
-	ipdev->intx_was_on = !(cmd & PCI_COMMAND_INTX_DISABLE);
-	pci_intx(pdev, 0);
+	iopass_pci_command(ipdev, 0, PCI_COMMAND_INTX_DISABLE);
 	ret = pci_request_regions(pdev, "iopass");
 	if (ret)
-		goto out_disable;
+		goto out_restore;
 	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
 		if (!pci_resource_len(pdev, i))
 			continue;
@@ -96,6 +102,9 @@ static int iopass_pci_open(struct iopass_device *idev)
 			goto out_unmap;
 		}
 	}
+	mutex_lock(&ipdev->cfg_lock);
+	iopass_pci_config_reset(ipdev->cfg, pdev);
+	mutex_unlock(&ipdev->cfg_lock);
 	down_write(&ipdev->memory_lock);
 	ipdev->revoked = !READ_ONCE(idev->ioas);	/* faults need attach */
 	ipdev->mapping = NULL;
@@ -105,29 +114,70 @@ static int iopass_pci_open(struct iopass_device *idev)
 out_unmap:
 	iopass_pci_unmap_bars(ipdev);
 	pci_release_regions(pdev);
-out_disable:
-	if (ipdev->intx_was_on)
-		pci_intx(pdev, 1);
+out_restore:
+	pci_load_saved_state(pdev, ipdev->saved);
+	pci_restore_state(pdev);
 	pci_disable_device(pdev);
+out_free_state:
+	kfree(ipdev->saved);
+	ipdev->saved = NULL;
 	return ret;
 }
 
-static void iopass_pci_close(struct iopass_device *idev)
+/*
+ * Reset the function for the next owner, if it can be.  At unbind the
+ * driver core holds the device lock, which pci_try_reset_function() would
+ * fail to take: the locked variant, then.
+ */
+static bool iopass_pci_reset_for_next(struct iopass_pci_device *ipdev,
+				      bool unbinding)
+{
+	struct pci_dev *pdev = ipdev->pdev;
+	int ret;
+
+	if (!iopass_pci_can_reset(pdev))
+		return false;
+	ret = unbinding ? pci_reset_function_locked(pdev) :
+			  pci_try_reset_function(pdev);
+	/*
+	 * The fd closed while an unbind, holding the device lock, waited for
+	 * it: the unbind resets the function once the device is revoked.
+	 */
+	if (ret == -EAGAIN && !unbinding) {
+		ipdev->reset_pending = true;
+		return false;
+	}
+	if (ret)
+		pci_warn(pdev, "iopass: cannot reset the function for its next owner (%pe)\n",
+			 ERR_PTR(ret));
+	return !ret;
+}
+
+static void iopass_pci_close(struct iopass_device *idev, bool unbinding)
 {
 	struct iopass_pci_device *ipdev = iopass_to_pci(idev);
 	struct pci_dev *pdev = ipdev->pdev;
+	bool reset;
 
 	iopass_pci_irqs_off(ipdev);
 	down_write(&ipdev->memory_lock);
 	ipdev->revoked = true;
 	iopass_pci_zap(ipdev);
 	up_write(&ipdev->memory_lock);
-	pci_clear_master(pdev);
-	/* Give the next owner a clean function, if it can be reset. */
-	if (iopass_pci_can_reset(pdev))
-		pci_try_reset_function(pdev);
-	if (ipdev->intx_was_on)
-		pci_intx(pdev, 1);	/* as the host had it */
+	iopass_pci_command(ipdev, PCI_COMMAND_MASTER, 0);
+	reset = iopass_pci_reset_for_next(ipdev, unbinding);
+	/* The host's config back: what the owner wrote does not outlive it. */
+	pci_load_saved_state(pdev, ipdev->saved);
+	pci_restore_state(pdev);
+	kfree(ipdev->saved);
+	ipdev->saved = NULL;
+	/*
+	 * A function that was not reset may still be in whatever state the
+	 * owner left it: it must not raise an INTx nobody handles.
+	 */
+	if (!reset)
+		iopass_pci_command(ipdev, PCI_COMMAND_MASTER,
+				   PCI_COMMAND_INTX_DISABLE);
 	iopass_pci_unmap_bars(ipdev);
 	pci_release_regions(pdev);
 	pci_disable_device(pdev);
@@ -137,9 +187,14 @@ static void iopass_pci_attached(struct iopass_device *idev, bool attached)
 {
 	struct iopass_pci_device *ipdev = iopass_to_pci(idev);
 
-	if (!attached)
-		pci_clear_master(ipdev->pdev);
+	/*
+	 * ATTACH and DETACH hold the device's lock for writing: no config
+	 * write or reset of the owner's runs meanwhile to turn mastering back
+	 * on after this.
+	 */
 	down_write(&ipdev->memory_lock);
+	if (!attached)
+		iopass_pci_command(ipdev, PCI_COMMAND_MASTER, 0);
 	ipdev->revoked = !attached;
 	if (!attached)
 		iopass_pci_zap(ipdev);
@@ -170,13 +225,15 @@ static int iopass_pci_reset(void *priv, void *arg)
 }
 
 static const struct iopass_ioctl_op iopass_pci_ioctls[] = {
-	IOPASS_IOCTL_OP(IOPASS_DEVICE_REGION_INFO, iopass_pci_region_info,
-			struct iopass_region_info, hole_size, 0),
+	IOPASS_IOCTL_OP_LOCK(IOPASS_DEVICE_REGION_INFO, iopass_pci_region_info,
+			     struct iopass_region_info, hole_size, 0,
+			     IOPASS_IOCTL_LOCK_SELF),
 	IOPASS_IOCTL_OP(IOPASS_DEVICE_IRQ_INFO, iopass_pci_irq_info,
 			struct iopass_irq_info, __reserved, 0),
-	IOPASS_IOCTL_OP(IOPASS_DEVICE_SET_IRQS, iopass_pci_set_irqs,
-			struct iopass_set_irqs, eventfds,
-			IOPASS_IRQ_SET_EVENTFD | IOPASS_IRQ_SET_UNMASK),
+	IOPASS_IOCTL_OP_LOCK(IOPASS_DEVICE_SET_IRQS, iopass_pci_set_irqs,
+			     struct iopass_set_irqs, eventfds,
+			     IOPASS_IRQ_SET_EVENTFD | IOPASS_IRQ_SET_UNMASK,
+			     IOPASS_IOCTL_LOCK_SELF),
 	IOPASS_IOCTL_OP(IOPASS_DEVICE_RESET, iopass_pci_reset,
 			struct iopass_device_reset, flags, 0),
 };
@@ -207,6 +264,11 @@ static int iopass_pci_probe(struct pci_dev *pdev,
 		return -EINVAL;
 	}
 
+	if (pci_num_vf(pdev)) {
+		pci_warn(pdev, "iopass: refusing a physical function with virtual functions enabled: its owner's resets and registers would reach them\n");
+		return -EBUSY;
+	}
+
 	idev = iopass_device_alloc(&pdev->dev, &iopass_pci_ops, sizeof(*ipdev));
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
@@ -214,7 +276,15 @@ static int iopass_pci_probe(struct pci_dev *pdev,
 	ipdev->pdev = pdev;
 	ipdev->idev = idev;
 	ipdev->irq_type = -1;
+	ipdev->cfg = iopass_pci_config_alloc(pdev);
+	if (IS_ERR(ipdev->cfg)) {
+		ret = PTR_ERR(ipdev->cfg);
+		ipdev->cfg = NULL;
+		iopass_device_put(idev);
+		return ret;
+	}
 	init_rwsem(&ipdev->memory_lock);
+	mutex_init(&ipdev->cfg_lock);
 	mutex_init(&ipdev->irq_lock);
 	spin_lock_init(&ipdev->intx_spin);
 	iopass_pci_regions_init(ipdev);
@@ -223,6 +293,7 @@ static int iopass_pci_probe(struct pci_dev *pdev,
 	ret = iopass_device_register(idev);
 	if (ret) {
 		pci_set_drvdata(pdev, NULL);
+		iopass_pci_config_free(ipdev->cfg);
 		iopass_device_put(idev);
 		return ret;
 	}
@@ -237,6 +308,14 @@ static void iopass_pci_remove(struct pci_dev *pdev)
 	struct iopass_device *idev = ipdev->idev;
 
 	iopass_device_unregister(idev);
+	if (ipdev->reset_pending) {
+		/* The device lock is ours (see iopass_pci_reset_for_next()). */
+		pci_reset_function_locked(pdev);
+		ipdev->reset_pending = false;
+	}
+	/* Revoked: no fd operation reaches the config view any more. */
+	iopass_pci_config_free(ipdev->cfg);
+	ipdev->cfg = NULL;
 	pci_set_drvdata(pdev, NULL);
 	/* @ipdev goes with @idev, once no fd or mapping holds it. */
 	iopass_device_put(idev);

@@ -9,7 +9,10 @@
  * (the line may be shared) and unmasked by IOPASS_IRQ_SET_UNMASK, both
  * under intx_spin; INTx is enabled in the device only while its handler is
  * requested, and the owner cannot flip PCI_COMMAND_INTX_DISABLE itself
- * (pci_region.c), so the device never asserts a line nobody handles.
+ * (pci_config.c), so the device never asserts a line nobody handles.
+ * Every other read-modify-write of PCI_COMMAND iopass does (INTx on and
+ * off, bus mastering off, the owner's writes) holds intx_spin too, so none
+ * can write back an INTx disable bit the handler has just changed.
  * Everything else is under irq_lock.
  *
  * Each MSI/MSI-X vector is also offered to the irqbypass manager, keyed
@@ -69,7 +72,38 @@ int iopass_pci_irq_info(void *priv, void *arg)
 	info->irq_flags = IOPASS_IRQ_INFO_EVENTFD;
 	if (info->index == IOPASS_IRQ_INTX)
 		info->irq_flags |= IOPASS_IRQ_INFO_AUTOMASKED;
+	/* Growing would mean re-enabling, which drops interrupts: say so. */
+	if (info->index == IOPASS_IRQ_MSI || info->index == IOPASS_IRQ_MSIX)
+		info->irq_flags |= IOPASS_IRQ_INFO_NORESIZE;
 	return 0;
+}
+
+/**
+ * iopass_pci_command() - change bits of PCI_COMMAND, ordered with INTx
+ * @ipdev: the device
+ * @clear: bits to clear
+ * @set: bits to set
+ */
+void iopass_pci_command(struct iopass_pci_device *ipdev, u16 clear, u16 set)
+{
+	unsigned long flags;
+	u16 cmd, new;
+
+	spin_lock_irqsave(&ipdev->intx_spin, flags);
+	pci_read_config_word(ipdev->pdev, PCI_COMMAND, &cmd);
+	new = (cmd & ~clear) | set;
+	if (new != cmd)
+		pci_write_config_word(ipdev->pdev, PCI_COMMAND, new);
+	spin_unlock_irqrestore(&ipdev->intx_spin, flags);
+}
+
+/* INTx on or off in the device. */
+static void iopass_pci_intx(struct iopass_pci_device *ipdev, bool on)
+{
+	if (on)
+		iopass_pci_command(ipdev, PCI_COMMAND_INTX_DISABLE, 0);
+	else
+		iopass_pci_command(ipdev, 0, PCI_COMMAND_INTX_DISABLE);
 }
 
 static irqreturn_t iopass_pci_msi_handler(int irq, void *data)
@@ -147,7 +181,7 @@ static void iopass_pci_vec_off(struct iopass_pci_device *ipdev, unsigned int v)
 	vec->bypass = false;
 	if (ipdev->irq_type == IOPASS_IRQ_INTX) {
 		/* No handler: the device must not assert a (shared) line. */
-		pci_intx(ipdev->pdev, 0);
+		iopass_pci_intx(ipdev, false);
 		iopass_pci_intx_drain(vec->irq);
 		free_irq(vec->irq, ipdev);
 		ipdev->intx_masked = false;
@@ -174,7 +208,7 @@ static void iopass_pci_type_off(struct iopass_pci_device *ipdev)
 	 */
 	if (ipdev->irq_type != IOPASS_IRQ_INTX)
 		pci_free_irq_vectors(ipdev->pdev);
-	pci_intx(ipdev->pdev, 0);
+	iopass_pci_intx(ipdev, false);
 	kfree(ipdev->vecs);
 	ipdev->vecs = NULL;
 	ipdev->nvec = 0;
@@ -200,7 +234,7 @@ static int iopass_pci_type_on(struct iopass_pci_device *ipdev,
 			goto out_free;
 		}
 		ipdev->intx_masked = false;
-		pci_intx(pdev, 0);	/* until a handler is there */
+		iopass_pci_intx(ipdev, false);	/* until a handler is there */
 	} else {
 		ret = pci_alloc_irq_vectors(pdev, nvec, nvec,
 					    index == IOPASS_IRQ_MSI ?
@@ -237,7 +271,7 @@ static int iopass_pci_vec_on(struct iopass_pci_device *ipdev, unsigned int v,
 		ret = request_irq(vec->irq, iopass_pci_intx_handler, IRQF_SHARED,
 				  vec->name, ipdev);
 		if (!ret)
-			pci_intx(pdev, 1);
+			iopass_pci_intx(ipdev, true);
 	} else {
 		vec->irq = pci_irq_vector(pdev, v);
 		ret = request_irq(vec->irq, iopass_pci_msi_handler, 0,
@@ -329,6 +363,7 @@ int iopass_pci_set_irqs(void *priv, void *arg)
 	s32 *fds = NULL;
 	int ret;
 
+	/* Checked again once the device is held; first, for the errno order. */
 	ret = iopass_device_check_attached(priv);
 	if (ret)
 		return ret;
@@ -337,18 +372,12 @@ int iopass_pci_set_irqs(void *priv, void *arg)
 	    check_add_overflow(cmd->start, cmd->count, &end) ||
 	    end > iopass_pci_irq_count(ipdev->pdev, cmd->index))
 		return -EINVAL;
+	if ((cmd->flags & IOPASS_IRQ_SET_UNMASK) &&
+	    (cmd->index != IOPASS_IRQ_INTX || cmd->start || cmd->count != 1))
+		return -EINVAL;
 
-	if (cmd->flags & IOPASS_IRQ_SET_UNMASK) {
-		if (cmd->index != IOPASS_IRQ_INTX || cmd->start || cmd->count != 1)
-			return -EINVAL;
-		mutex_lock(&ipdev->irq_lock);
-		if (ipdev->irq_type == IOPASS_IRQ_INTX)
-			iopass_pci_intx_unmask(ipdev);
-		mutex_unlock(&ipdev->irq_lock);
-		return 0;
-	}
-
-	if (cmd->count) {
+	/* The array is copied before the device is held (iopass_device_enter()). */
+	if (cmd->count && !(cmd->flags & IOPASS_IRQ_SET_UNMASK)) {
 		fds = memdup_array_user(u64_to_user_ptr(cmd->eventfds),
 					cmd->count, sizeof(*fds));
 		if (IS_ERR(fds))
@@ -363,8 +392,17 @@ int iopass_pci_set_irqs(void *priv, void *arg)
 			goto out_ctxs;
 	}
 
+	ret = iopass_device_enter(priv, false);
+	if (ret)
+		goto out_put;
+	ret = iopass_device_check_attached(priv);
+	if (ret)
+		goto out_exit;
 	mutex_lock(&ipdev->irq_lock);
-	if (cmd->index == IOPASS_IRQ_ERR || cmd->index == IOPASS_IRQ_REQ) {
+	if (cmd->flags & IOPASS_IRQ_SET_UNMASK) {
+		if (ipdev->irq_type == IOPASS_IRQ_INTX)
+			iopass_pci_intx_unmask(ipdev);
+	} else if (cmd->index == IOPASS_IRQ_ERR || cmd->index == IOPASS_IRQ_REQ) {
 		iopass_pci_set_single(cmd->index == IOPASS_IRQ_ERR ?
 				      &ipdev->err_trigger : &ipdev->req_trigger,
 				      cmd->count ? ctxs[0] : NULL);
@@ -378,8 +416,10 @@ int iopass_pci_set_irqs(void *priv, void *arg)
 					     cmd->count, ctxs);
 	}
 	mutex_unlock(&ipdev->irq_lock);
-
-	for (i = 0; i < cmd->count; i++)
+out_exit:
+	iopass_device_exit(priv, false);
+out_put:
+	for (i = 0; ctxs && i < cmd->count; i++)
 		if (ctxs[i])
 			eventfd_ctx_put(ctxs[i]);
 out_ctxs:

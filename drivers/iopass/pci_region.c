@@ -6,14 +6,10 @@
  * Three things are never handed over:
  *  - the MSI-X table and PBA (the page-aligned "hole" around them): a write
  *    could aim the device's interrupts anywhere (invariant 5);
- *  - writes to the BARs and the ROM BAR: they would move the device's
- *    decode over someone else's; and to the MSI and MSI-X capabilities:
- *    interrupts are set up through IOPASS_DEVICE_SET_IRQS only.  Those
- *    writes are dropped, as a device ignores writes to read-only bits; and
- *    the "initiate FLR" bits (PCIe and Advanced Features) and the PM
- *    power-state bits are stripped from writes, since a reset or D3 would
- *    stop decode unseen; writes to Resizable BAR and SR-IOV capabilities
- *    are dropped too;
+ *  - any config space bit the allowlist of pci_config.c does not give the
+ *    owner: the BARs, the MSI and MSI-X capabilities, resets, power states
+ *    and everything that changes how the IOMMU or the rest of the
+ *    hierarchy sees the function;
  *  - access to memory the device is not decoding: a BAR access while
  *    memory decode is off fails with EIO, and mmaps are fault-based, so
  *    turning decode off (or resetting) zaps them and a later touch gets
@@ -21,9 +17,9 @@
  *
  * memory_lock orders all of that: BAR accesses and faults hold it for
  * reading; command-register writes, resets and revocation for writing.  It
- * is never held while user memory is touched (accesses go through a
- * bounce variable), so a fault, which comes with mmap_lock held, can
- * always take it.
+ * is never held while user memory is touched (device.c copies through a
+ * kernel buffer), so a fault, which comes with mmap_lock held, can always
+ * take it.
  */
 #include <kunit/visibility.h>
 #include <linux/mm.h>
@@ -88,36 +84,67 @@ static bool iopass_pci_mappable(struct pci_dev *pdev, int bar)
 	       PAGE_ALIGNED(pci_resource_len(pdev, bar));
 }
 
-/**
- * iopass_pci_region_info() - IOPASS_DEVICE_REGION_INFO
- * @priv: the &struct iopass_device
- * @arg: the &struct iopass_region_info
- *
- * Return: 0 or -EINVAL.
+/* The most mmappable areas a BAR can have: around two holes. */
+#define IOPASS_PCI_MAX_AREAS	3
+
+/*
+ * The mmappable areas of BAR @bar: the BAR less its holes, ascending.
+ * Returns how many (at most IOPASS_PCI_MAX_AREAS).
  */
-int iopass_pci_region_info(void *priv, void *arg)
+static unsigned int iopass_pci_areas(struct iopass_pci_device *ipdev, int bar,
+				     struct iopass_region_area *areas)
 {
-	struct iopass_pci_device *ipdev = iopass_to_pci(priv);
-	struct iopass_region_info *info = arg;
+	u64 len = pci_resource_len(ipdev->pdev, bar), pos = 0, s, e;
+	unsigned int n = 0;
+	int h, first;
+
+	if (!iopass_pci_mappable(ipdev->pdev, bar))
+		return 0;
+	/* Holes in ascending order: the table's first unless the PBA's is lower. */
+	first = ipdev->hole_start[1] < ipdev->hole_start[0] ? 1 : 0;
+	for (h = 0; h < 2; h++) {
+		int i = h ? !first : first;
+
+		if (ipdev->hole_bar[i] != bar)
+			continue;
+		s = min(ipdev->hole_start[i], len);
+		e = min(ipdev->hole_end[i], len);
+		if (s > pos) {
+			areas[n].offset = pos;
+			areas[n++].size = s - pos;
+		}
+		pos = max(pos, e);
+	}
+	if (pos < len) {
+		areas[n].offset = pos;
+		areas[n++].size = len - pos;
+	}
+	return n;
+}
+
+/* Fill @info for region @i; the areas go to @areas. */
+static void iopass_pci_fill_region(struct iopass_pci_device *ipdev,
+				   unsigned int i, struct iopass_region_info *info,
+				   struct iopass_region_area *areas,
+				   unsigned int *n_areas)
+{
 	struct pci_dev *pdev = ipdev->pdev;
-	unsigned int i = info->index;
 	u64 start = 0, end = 0;
 	int h;
 
-	if (i >= IOPASS_NUM_REGIONS)
-		return -EINVAL;
 	info->offset = IOPASS_REGION_OFFSET(i);
 	info->hole_offset = 0;
 	info->hole_size = 0;
+	*n_areas = 0;
 	if (i == IOPASS_REGION_CONFIG) {
 		info->region_size = pdev->cfg_size;
 		info->region_flags = IOPASS_REGION_READ | IOPASS_REGION_WRITE;
-		return 0;
+		return;
 	}
 	info->region_size = pci_resource_len(pdev, i);
 	info->region_flags = 0;
 	if (!info->region_size)
-		return 0;
+		return;
 	info->region_flags = IOPASS_REGION_READ | IOPASS_REGION_WRITE;
 	if (pci_resource_flags(pdev, i) & IORESOURCE_IO)
 		info->region_flags |= IOPASS_REGION_IO_PORT;
@@ -133,6 +160,39 @@ int iopass_pci_region_info(void *priv, void *arg)
 		info->hole_offset = start;
 		info->hole_size = end - start;
 	}
+	*n_areas = iopass_pci_areas(ipdev, i, areas);
+}
+
+/**
+ * iopass_pci_region_info() - IOPASS_DEVICE_REGION_INFO
+ * @priv: the &struct iopass_device
+ * @arg: the &struct iopass_region_info
+ *
+ * The areas are copied out after the device is let go: no user memory is
+ * touched while it is held (iopass_device_enter()).
+ *
+ * Return: 0, -EINVAL, -EFAULT or -ENODEV.
+ */
+int iopass_pci_region_info(void *priv, void *arg)
+{
+	struct iopass_region_area areas[IOPASS_PCI_MAX_AREAS];
+	struct iopass_pci_device *ipdev = iopass_to_pci(priv);
+	struct iopass_region_info *info = arg;
+	unsigned int n;
+	int ret;
+
+	if (info->index >= IOPASS_NUM_REGIONS || info->__reserved)
+		return -EINVAL;
+	ret = iopass_device_enter(priv, false);
+	if (ret)
+		return ret;
+	iopass_pci_fill_region(ipdev, info->index, info, areas, &n);
+	iopass_device_exit(priv, false);
+	if (info->num_areas &&
+	    copy_to_user(u64_to_user_ptr(info->areas), areas,
+			 min(n, info->num_areas) * sizeof(*areas)))
+		return -EFAULT;
+	info->num_areas = n;
 	return 0;
 }
 
@@ -198,8 +258,7 @@ static void iopass_pci_io(void __iomem *addr, unsigned int sz, u64 *val,
 }
 
 static ssize_t iopass_pci_bar_rw(struct iopass_pci_device *ipdev, int bar,
-				 char __user *buf, size_t count, u64 off,
-				 bool write)
+				 u8 *buf, size_t count, u64 off, bool write)
 {
 	bool mem = pci_resource_flags(ipdev->pdev, bar) & IORESOURCE_MEM;
 	u64 len = pci_resource_len(ipdev->pdev, bar);
@@ -221,10 +280,7 @@ static ssize_t iopass_pci_bar_rw(struct iopass_pci_device *ipdev, int bar,
 				err = -EACCES;
 				break;
 			}
-			if (copy_from_user(&val, buf + done, sz)) {
-				err = -EFAULT;
-				break;
-			}
+			memcpy(&val, buf + done, sz);
 		}
 		down_read(&ipdev->memory_lock);
 		if (!iopass_pci_decoding(ipdev, bar)) {
@@ -234,197 +290,151 @@ static ssize_t iopass_pci_bar_rw(struct iopass_pci_device *ipdev, int bar,
 		}
 		iopass_pci_io(io + off + done, sz, &val, write);
 		up_read(&ipdev->memory_lock);
-		if (!write && copy_to_user(buf + done, &val, sz)) {
-			err = -EFAULT;
-			break;
-		}
+		if (!write)
+			memcpy(buf + done, &val, sz);
 		done += sz;
 	}
 	return done ? done : err;
 }
 
-/* Does [off, off + sz) overlap extended capability @id (@len bytes)? */
-static bool iopass_pci_in_ext_cap(struct pci_dev *pdev, int id, int len,
-				  u64 off, unsigned int sz)
+/* The device's value (@write false) or a write to it, with user semantics. */
+static int iopass_pci_cfg_hw(struct pci_dev *pdev, u64 off, unsigned int sz,
+			     u32 *val, bool write)
 {
-	int cap;
+	u16 v16;
+	u8 v8;
+	int ret;
 
-	if (off + sz <= PCI_CFG_SPACE_SIZE)
-		return false;
-	cap = pci_find_ext_capability(pdev, id);
-	return cap && off < cap + len && off + sz > cap;
-}
-
-/*
- * Writes iopass drops: BARs, ROM BAR, MSI and MSI-X capabilities, and the
- * Resizable BAR and SR-IOV capabilities (they resize or add what the
- * device decodes).
- */
-static bool iopass_pci_cfg_protected(struct pci_dev *pdev, u64 off,
-				     unsigned int sz)
-{
-	u64 end = off + sz;
-	u16 flags;
-	int len;
-
-	if (iopass_pci_in_ext_cap(pdev, PCI_EXT_CAP_ID_REBAR,
-				  PCI_REBAR_CTRL + 8 * PCI_STD_NUM_BARS, off, sz) ||
-	    iopass_pci_in_ext_cap(pdev, PCI_EXT_CAP_ID_SRIOV,
-				  PCI_EXT_CAP_SRIOV_SIZEOF, off, sz))
-		return true;
-
-	if (off < PCI_BASE_ADDRESS_5 + 4 && end > PCI_BASE_ADDRESS_0)
-		return true;
-	if (off < PCI_ROM_ADDRESS + 4 && end > PCI_ROM_ADDRESS)
-		return true;
-	if (pdev->msix_cap && off < pdev->msix_cap + PCI_CAP_MSIX_SIZEOF &&
-	    end > pdev->msix_cap)
-		return true;
-	if (pdev->msi_cap) {
-		pci_read_config_word(pdev, pdev->msi_cap + PCI_MSI_FLAGS, &flags);
-		len = flags & PCI_MSI_FLAGS_64BIT ? 14 : 10;
-		if (flags & PCI_MSI_FLAGS_MASKBIT)
-			len += 10;
-		if (off < pdev->msi_cap + len && end > pdev->msi_cap)
-			return true;
+	if (write)
+		return sz == 4 ? pci_user_write_config_dword(pdev, off, *val) :
+		       sz == 2 ? pci_user_write_config_word(pdev, off, *val) :
+				 pci_user_write_config_byte(pdev, off, *val);
+	if (sz == 4)
+		return pci_user_read_config_dword(pdev, off, val);
+	if (sz == 2) {
+		ret = pci_user_read_config_word(pdev, off, &v16);
+		*val = v16;
+		return ret;
 	}
-	return false;
+	ret = pci_user_read_config_byte(pdev, off, &v8);
+	*val = v8;
+	return ret;
 }
 
-/**
- * iopass_pci_strip() - clear bits of a 16-bit register in a config write
- * @off: config offset the write starts at
- * @sz: its size (1, 2 or 4)
- * @val: the value written, little-endian as config space is
- * @reg: the register's offset
- * @bits: the register's bits to clear, wherever the write overlaps them
- */
-VISIBLE_IF_KUNIT void iopass_pci_strip(u64 off, unsigned int sz, u32 *val,
-				       int reg, u16 bits)
+/* What a write of @val under @mask leaves in a register holding @hw. */
+static u32 iopass_pci_cfg_merge(struct iopass_pci_device *ipdev, u64 off,
+				unsigned int sz, u32 hw, u32 val, u32 mask)
 {
-	int b;
-
-	for (b = 0; b < 2; b++)
-		if (reg + b >= off && reg + b < off + sz)
-			*val &= ~((u32)((bits >> (8 * b)) & 0xff) <<
-				  (8 * (reg + b - off)));
+	return (hw & ~mask & ~iopass_pci_config_rw1c(ipdev->cfg, off, sz)) |
+	       (val & mask);
 }
-EXPORT_SYMBOL_IF_KUNIT(iopass_pci_strip);
 
 /*
- * Bits the owner may not set: a function-level reset and a power-state
- * change both stop memory decode behind iopass's back (the mappings would
- * not be zapped); resets go through IOPASS_DEVICE_RESET instead.  And the
- * INTx disable bit stays as iopass set it (pci_irq.c).
+ * A write that reaches PCI_COMMAND.  Decode may go off: no BAR access or
+ * fault may run meanwhile (memory_lock), and the read-modify-write must not
+ * undo the INTx disable bit the INTx handler sets (intx_spin): kernel
+ * accessors, which do not sleep, under the spinlock.
  */
-static void iopass_pci_cfg_sanitize(struct pci_dev *pdev, u64 off,
-				    unsigned int sz, u32 *val)
+static int iopass_pci_cfg_write_command(struct iopass_pci_device *ipdev,
+					u64 off, unsigned int sz, u32 val,
+					u32 mask)
 {
+	struct pci_dev *pdev = ipdev->pdev;
+	unsigned long flags;
+	u32 hw = 0;
 	u16 cmd;
-	int af;
+	int ret;
 
-	if (off <= PCI_COMMAND + 1 && off + sz > PCI_COMMAND + 1) {
-		pci_read_config_word(pdev, PCI_COMMAND, &cmd);
-		iopass_pci_strip(off, sz, val, PCI_COMMAND,
-				 PCI_COMMAND_INTX_DISABLE);
-		*val |= (u32)((cmd & PCI_COMMAND_INTX_DISABLE) >> 8)
-			<< (8 * (PCI_COMMAND + 1 - off));
+	down_write(&ipdev->memory_lock);
+	spin_lock_irqsave(&ipdev->intx_spin, flags);
+	ret = sz == 4 ? pci_read_config_dword(pdev, off, &hw) :
+	      sz == 2 ? pci_read_config_word(pdev, off, (u16 *)&hw) :
+			pci_read_config_byte(pdev, off, (u8 *)&hw);
+	if (!ret) {
+		hw = iopass_pci_cfg_merge(ipdev, off, sz, hw, val, mask);
+		ret = sz == 4 ? pci_write_config_dword(pdev, off, hw) :
+		      sz == 2 ? pci_write_config_word(pdev, off, hw) :
+				pci_write_config_byte(pdev, off, hw);
 	}
-	if (pdev->pcie_cap)
-		iopass_pci_strip(off, sz, val, pdev->pcie_cap + PCI_EXP_DEVCTL,
-				 PCI_EXP_DEVCTL_BCR_FLR);
-	if (pdev->pm_cap)
-		iopass_pci_strip(off, sz, val, pdev->pm_cap + PCI_PM_CTRL,
-				 PCI_PM_CTRL_STATE_MASK);
-	af = pci_find_capability(pdev, PCI_CAP_ID_AF);
-	if (af)
-		iopass_pci_strip(off, sz, val, af + PCI_AF_CTRL,
-				 PCI_AF_CTRL_FLR);
+	spin_unlock_irqrestore(&ipdev->intx_spin, flags);
+	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
+	if (!(cmd & PCI_COMMAND_MEMORY))
+		iopass_pci_zap(ipdev);
+	up_write(&ipdev->memory_lock);
+	return ret;
 }
 
+/* One aligned access of @sz bytes, through the allowlist (pci_config.c). */
 static int iopass_pci_cfg_access(struct iopass_pci_device *ipdev, u64 off,
 				 unsigned int sz, u32 *val, bool write)
 {
 	struct pci_dev *pdev = ipdev->pdev;
-	bool command = off < PCI_COMMAND + 2 && off + sz > PCI_COMMAND;
-	u16 cmd;
-	u8 v8;
-	u16 v16;
+	u32 mask, hw;
 	int ret;
 
 	if (!write) {
-		if (sz == 4)
-			return pci_user_read_config_dword(pdev, off, val);
-		if (sz == 2) {
-			ret = pci_user_read_config_word(pdev, off, &v16);
-			*val = v16;
-			return ret;
-		}
-		ret = pci_user_read_config_byte(pdev, off, &v8);
-		*val = v8;
+		ret = iopass_pci_cfg_hw(pdev, off, sz, val, false);
+		if (!ret)
+			*val = iopass_pci_config_read(ipdev->cfg, off, sz, *val);
 		return ret;
 	}
-	if (iopass_pci_cfg_protected(pdev, off, sz))
-		return 0;	/* dropped */
-	iopass_pci_cfg_sanitize(pdev, off, sz, val);
-	/* Decode may go off: no BAR access or fault may run meanwhile. */
-	if (command)
-		down_write(&ipdev->memory_lock);
-	if (sz == 4)
-		ret = pci_user_write_config_dword(pdev, off, *val);
-	else if (sz == 2)
-		ret = pci_user_write_config_word(pdev, off, *val);
-	else
-		ret = pci_user_write_config_byte(pdev, off, *val);
-	if (command) {
-		pci_read_config_word(pdev, PCI_COMMAND, &cmd);
-		if (!(cmd & PCI_COMMAND_MEMORY))
-			iopass_pci_zap(ipdev);
-		up_write(&ipdev->memory_lock);
-	}
-	return ret;
+	mask = iopass_pci_config_write(ipdev->cfg, off, sz, *val);
+	if (!mask)
+		return 0;	/* read-only or virtualized: nothing reaches it */
+	if (off < PCI_COMMAND + 2 && off + sz > PCI_COMMAND)
+		return iopass_pci_cfg_write_command(ipdev, off, sz, *val, mask);
+	ret = iopass_pci_cfg_hw(pdev, off, sz, &hw, false);
+	if (ret)
+		return ret;
+	hw = iopass_pci_cfg_merge(ipdev, off, sz, hw, *val, mask);
+	return iopass_pci_cfg_hw(pdev, off, sz, &hw, true);
 }
 
-static ssize_t iopass_pci_cfg_rw(struct iopass_pci_device *ipdev,
-				 char __user *buf, size_t count, u64 off,
-				 bool write)
+static ssize_t iopass_pci_cfg_rw(struct iopass_pci_device *ipdev, u8 *buf,
+				 size_t count, u64 off, bool write)
 {
+	unsigned int sz, b;
 	size_t done = 0;
-	unsigned int sz;
 	u32 val = 0;
-	int ret;
+	int ret = 0;
 
 	if (off >= ipdev->pdev->cfg_size)
 		return 0;
 	count = min_t(u64, count, ipdev->pdev->cfg_size - off);
+	/* The owner's copy changes with each write: one writer at a time. */
+	mutex_lock(&ipdev->cfg_lock);
 	while (done < count) {
 		sz = iopass_pci_access_size(off + done, count - done, false);
-		if (write && copy_from_user(&val, buf + done, sz))
-			return done ? done : -EFAULT;
+		/* Config space is little-endian, whatever the CPU is. */
+		if (write)
+			for (b = 0, val = 0; b < sz; b++)
+				val |= (u32)buf[done + b] << (8 * b);
 		ret = iopass_pci_cfg_access(ipdev, off + done, sz, &val, write);
 		if (ret)
-			return done ? done : pcibios_err_to_errno(ret);
-		if (!write && copy_to_user(buf + done, &val, sz))
-			return done ? done : -EFAULT;
+			break;
+		if (!write)
+			for (b = 0; b < sz; b++)
+				buf[done + b] = val >> (8 * b);
 		done += sz;
 	}
-	return done;
+	mutex_unlock(&ipdev->cfg_lock);
+	return done ? done : pcibios_err_to_errno(ret);
 }
 
 /**
  * iopass_pci_rw() - pread/pwrite of a region
  * @idev: the device, live and attached
- * @buf: user buffer
+ * @buf: kernel buffer (device.c copies the user's in and out)
  * @count: bytes
  * @pos: fd offset: region index and offset in it
  * @write: direction
  *
  * Return: bytes done, 0 past the region's end, or a negative errno: -EINVAL
  * for no such region, -EACCES for a write into the MSI-X hole, -EIO for a
- * BAR access with decode off, -EFAULT.
+ * BAR access with decode off or a config access that failed.
  */
-ssize_t iopass_pci_rw(struct iopass_device *idev, char __user *buf,
-		      size_t count, loff_t pos, bool write)
+ssize_t iopass_pci_rw(struct iopass_device *idev, void *buf, size_t count,
+		      loff_t pos, bool write)
 {
 	struct iopass_pci_device *ipdev = iopass_to_pci(idev);
 	u64 index = (u64)pos >> IOPASS_REGION_SHIFT;

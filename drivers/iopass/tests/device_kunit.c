@@ -108,42 +108,7 @@ static void iopass_domain_classify_test(struct kunit *test)
 					       c->ours ? &domain : &ours));
 }
 
-struct strip_case {
-	const char *name;
-	u64 off;
-	unsigned int sz;
-	u32 val;
-	u32 want;
-};
-
-/* Stripping bit 15 (0x8000) of a 16-bit register at offset 8. */
-static const struct strip_case strip_cases[] = {
-	{ "16-bit write of the register", 8, 2, 0xffff, 0x7fff },
-	{ "32-bit write holding it low", 8, 4, 0xffffffff, 0xffff7fff },
-	{ "32-bit write holding it high", 6, 4, 0xffffffff, 0x7fffffff },
-	{ "byte write of its high byte", 9, 1, 0xff, 0x7f },
-	{ "byte write of its low byte", 8, 1, 0xff, 0xff },
-	{ "write elsewhere", 12, 4, 0xffffffff, 0xffffffff },
-};
-
-static void strip_case_desc(const struct strip_case *c, char *desc)
-{
-	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
-}
-
-KUNIT_ARRAY_PARAM(strip, strip_cases, strip_case_desc);
-
-static void iopass_pci_strip_test(struct kunit *test)
-{
-	const struct strip_case *c = test->param_value;
-	u32 val = c->val;
-
-	iopass_pci_strip(c->off, c->sz, &val, 8, 0x8000);
-	KUNIT_EXPECT_EQ(test, val, c->want);
-}
-
 static struct kunit_case iopass_device_cases[] = {
-	KUNIT_CASE_PARAM(iopass_pci_strip_test, strip_gen_params),
 	KUNIT_CASE(iopass_device_ids_are_reused_test),
 	KUNIT_CASE(iopass_device_without_iommu_is_refused_test),
 	KUNIT_CASE_PARAM(iopass_domain_classify_test, classify_gen_params),

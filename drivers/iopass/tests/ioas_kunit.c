@@ -540,6 +540,44 @@ static void domain_failed_batch_unwinds_test(struct kunit *test)
 	free_scattered(pages, SCATTERED);
 }
 
+/*
+ * A kernel-chosen IOVA is never 0: drivers take 0 for "no address", and
+ * a device whose DMA address was never set writes there.
+ */
+static void ioas_kernel_iova_is_never_zero_test(struct kunit *test)
+{
+	struct ioas_fixture *f = ioas_fixture(test, 1);
+	u64 iova = 0, unmapped;
+
+	KUNIT_ASSERT_EQ(test, 0, iopass_ioas_map(f->ioas, f->uva, PAGE_SIZE,
+						 &iova, IOPASS_MAP_READABLE));
+	KUNIT_EXPECT_NE(test, iova, 0);
+	KUNIT_EXPECT_EQ(test, 0, iopass_ioas_unmap(f->ioas, 0, 0, true,
+						   &unmapped));
+	/* Empty now: "all" is still not an error, and unmaps nothing. */
+	KUNIT_EXPECT_EQ(test, 0, iopass_ioas_unmap(f->ioas, 0, 0, true,
+						   &unmapped));
+	KUNIT_EXPECT_EQ(test, unmapped, 0);
+}
+
+/*
+ * IOPASS_IOAS_DESTROY took the ID while an ATTACH that had looked it up
+ * went on: the ATTACH fails rather than attach to an IOAS nobody can name.
+ */
+static void ioas_destroyed_refuses_attach_test(struct kunit *test)
+{
+	struct ioas_fixture *f = ioas_fixture(test, 1);
+	struct iopass_domain *dom;
+
+	mutex_lock(&f->ioas->lock);
+	f->ioas->destroyed = true;	/* what DESTROY does, under the lock */
+	mutex_unlock(&f->ioas->lock);
+	dom = iopass_ioas_attach(f->ioas, NULL, iopass_mock_domain_alloc, NULL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(dom), -ENOENT);
+	if (!IS_ERR(dom))
+		iopass_ioas_detach(f->ioas, dom, NULL, NULL);
+}
+
 static struct kunit_case iopass_ioas_cases[] = {
 	KUNIT_CASE(ioas_map_unmap_is_exact_test),
 	KUNIT_CASE(ioas_unmap_must_cover_whole_mappings_test),
@@ -552,6 +590,8 @@ static struct kunit_case iopass_ioas_cases[] = {
 	KUNIT_CASE(ioas_failed_map_unwinds_test),
 	KUNIT_CASE(ioas_map_checks_the_range_test),
 	KUNIT_CASE(ioas_iova_ranges_test),
+	KUNIT_CASE(ioas_kernel_iova_is_never_zero_test),
+	KUNIT_CASE(ioas_destroyed_refuses_attach_test),
 	KUNIT_CASE_PARAM(ioas_check_map_args_test, map_args_gen_params),
 	KUNIT_CASE(domain_run_is_never_widened_test),
 	KUNIT_CASE_PARAM(domain_pgsize_test, pgsize_gen_params),

@@ -25,8 +25,15 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-#define IOPASS_TYPE	';'
-#define IOPASS_CMD_BASE	0xc0
+/*
+ * 'J', which no entry of Documentation/userspace-api/ioctl/ioctl-number.rst
+ * holds and no ioctl in the kernel tree uses (checked against 6.1 and
+ * 6.12).  Until 2026-12 iopass used ';' 0xC0-0xCB, which is inside
+ * iommufd's reserved ';' 0x80-0xFF: binaries built against that header
+ * must be rebuilt.
+ */
+#define IOPASS_TYPE	'J'
+#define IOPASS_CMD_BASE	0x40
 
 enum {
 	IOPASS_CMD_DEVICE_GET_INFO = IOPASS_CMD_BASE,
@@ -216,7 +223,8 @@ struct iopass_ioas_iova_ranges {
 /**
  * enum iopass_ioas_map_flags - flags of IOPASS_IOAS_MAP
  * @IOPASS_MAP_FIXED_IOVA: map at @iova; otherwise the kernel chooses the
- *	IOVA (aligned like @user_va, up to the largest IOMMU page that fits)
+ *	IOVA (aligned like @user_va, up to the largest IOMMU page that fits),
+ *	never IOVA 0: drivers take 0 for "no address"
  * @IOPASS_MAP_READABLE: the device may read the memory
  * @IOPASS_MAP_WRITEABLE: the device may write the memory
  */
@@ -243,6 +251,11 @@ enum iopass_ioas_map_flags {
  * address space has pinned (as for io_uring and iommufd), apart from
  * mlock()ed memory; the process's VmPin in /proc/PID/status shows them.
  * Nothing is mapped if the call fails.
+ *
+ * The IOVA range is taken before the memory is pinned, and no lock is held
+ * while it is: a MAP whose page faults stall (userfaultfd, FUSE) holds up
+ * nothing else.  Until it returns, its range is taken (EEXIST for another
+ * MAP) but not mapped (IOPASS_IOAS_UNMAP passes over it).
  *
  * Return: 0, or
  * EINVAL: @length is 0, or @user_va, @length or @iova is not aligned to
@@ -285,7 +298,8 @@ enum iopass_ioas_unmap_flags {
  * @ioas_id: the address space
  * @__reserved: must be 0
  * @iova: first IOVA of the range
- * @length: in: bytes in the range; out: bytes unmapped
+ * @length: in: bytes in the range; out: bytes unmapped, on success and on
+ *	EIO (0 on any other error)
  *
  * Remove every mapping inside [@iova, @iova + @length).  The range must
  * cover whole mappings: unmapping part of one is refused rather than
@@ -293,13 +307,14 @@ enum iopass_ioas_unmap_flags {
  * device cannot reach a page through a stale translation once it is given
  * back.
  *
- * Return: 0, or
+ * Return: 0 (also for IOPASS_UNMAP_ALL on an empty IOAS), or
  * EINVAL: @iova or @length is unaligned, @length is 0 (or not 0 with
  * IOPASS_UNMAP_ALL), or the range cuts through a mapping;
  * EOVERFLOW: @iova + @length wraps;
  * ENOENT: no mapping lies in the range, or no such IOAS;
- * EIO: the IOMMU did not unmap exactly what was asked (the pages stay
- * pinned; the kernel log has the details).
+ * EIO: the IOMMU did not unmap exactly what was asked for some mapping
+ * (its pages stay pinned; the kernel log has the details); the others
+ * are unmapped, and @length says how many bytes.
  */
 struct iopass_ioas_unmap {
 	__u32 size;
@@ -324,9 +339,12 @@ struct iopass_ioas_unmap {
  * one filled with the IOAS's mappings.  All iopass devices of one IOMMU
  * group must attach to the same IOAS: the IOMMU cannot tell them apart.
  *
+ * Bus mastering stays off until the owner sets PCI_COMMAND_MASTER in the
+ * device's config space (pwrite): iopass never turns it on.
+ *
  * Return: 0, or
  * EBADF: @ctx_fd is not an open /dev/iopass;
- * ENOENT: no such IOAS;
+ * ENOENT: no such IOAS (or it was destroyed while the call ran);
  * EALREADY: the device is attached (detach first);
  * EBUSY: another device of its IOMMU group is attached to another IOAS;
  * EADDRINUSE: an existing mapping overlaps a reserved region of the device;
@@ -347,9 +365,14 @@ struct iopass_device_attach {
  * @size: sizeof(struct iopass_device_detach)
  * @flags: must be 0
  *
- * Detach the device from its address space.  Its DMA is blocked again
- * (the group returns to iopass's empty domain once no device of it is
- * attached).  Closing the device fd detaches too.
+ * Detach the device from its address space.  Before its group can leave
+ * the address space the device is stopped: bus mastering is cleared in its
+ * command register and every mmap of its BARs is zapped (a touch gets
+ * SIGBUS until it is attached again).  Then its DMA is blocked (the group
+ * returns to iopass's empty domain once no device of it is attached).
+ * ATTACH and DETACH wait for, and hold off, every other operation on the
+ * device fd, so none can turn mastering back on in between.  Closing the
+ * device fd detaches too.
  *
  * Return: 0; ENOENT: the device is not attached.
  */
@@ -409,24 +432,44 @@ enum iopass_region_flags {
  * @region_size: out: its size in bytes
  * @hole_offset: out: start, within the region, of the page-aligned range
  *	holding the MSI-X table and PBA, which can be read but never written
- *	or mapped (EACCES)
+ *	or mapped (EACCES); when the table and PBA are apart, the range spans
+ *	both, and @areas says what lies between them
  * @hole_size: out: its size; 0 if the region has no such range
+ * @num_areas: in: how many entries @areas has room for; out: how many
+ *	mmappable areas the region has (0 unless IOPASS_REGION_MMAP).  Added
+ *	after the first version: a caller with the 48-byte struct gets no list
+ * @__reserved: must be 0
+ * @areas: user pointer to an array of &struct iopass_region_area: the
+ *	page-aligned ranges of the region mmap accepts, ascending; at most
+ *	@num_areas (in) are written (as VFIO's sparse-mmap capability)
  *
- * Configuration space is virtualised where raw access would be unsafe:
- * writes to the BARs, the expansion ROM BAR and the MSI and MSI-X
- * capabilities are dropped (reads show the device's values); interrupts
- * are set up with IOPASS_DEVICE_SET_IRQS.  Writes to the Resizable BAR and
- * SR-IOV capabilities are dropped too.  The "initiate function level
- * reset" bits (PCIe, Advanced Features), the power-management state bits
- * and the INTx disable bit are kept out of writes: reset with
- * IOPASS_DEVICE_RESET.  BAR accesses of 1, 2, 4 (and,
+ * Configuration space is an allowlist (Documentation/device.rst has the
+ * table): each bit is writable (the write reaches the device), virtualized
+ * (the owner reads back what it wrote; the device never sees it) or
+ * read-only (writes are dropped, as hardware drops them; pwrite still
+ * returns the bytes "written").  Writable: the command register's I/O,
+ * memory, bus master, parity and SERR bits, cache line size, latency
+ * timer, the error status bits (write 1 to clear), PME enable, the PCIe
+ * device control bits that concern only the function (error reporting,
+ * relaxed ordering, extended tags, no snoop, aux power), completion
+ * timeout, atomics and IDO, the AER masks, and vendor-specific
+ * capabilities.  Virtualized: the BARs and ROM BAR (write ~0 and read back
+ * the size mask, as a VMM sizes them), the interrupt line, INTx disable,
+ * the MSI capability and the MSI-X enable and mask bits (interrupts are set
+ * up with IOPASS_DEVICE_SET_IRQS), Max_Payload_Size and Max_Read_Request.
+ * Everything else is read-only, including resets (use IOPASS_DEVICE_RESET)
+ * and power states, ACS, ATS, PRI, PASID, SR-IOV, Resizable BAR, link
+ * control and every capability iopass does not know.  The config the
+ * function had when the fd was opened is restored when it is closed or
+ * revoked.  BAR accesses of 1, 2, 4 (and,
  * for memory BARs, 8) bytes go to the device as single accesses; a BAR
  * access while memory decode is off in the command register fails with
  * EIO, and mappings of the BARs are zapped when decode goes off or the
  * device is reset (a later touch refaults, or gets SIGBUS while decode is
  * off).
  *
- * Return: 0; EINVAL: @index out of range.
+ * Return: 0; EINVAL: @index out of range, or @__reserved is not 0;
+ * EFAULT: @areas cannot be written.
  */
 struct iopass_region_info {
 	__u32 size;
@@ -437,6 +480,19 @@ struct iopass_region_info {
 	__aligned_u64 region_size;
 	__aligned_u64 hole_offset;
 	__aligned_u64 hole_size;
+	__u32 num_areas;
+	__u32 __reserved;
+	__aligned_u64 areas;
+};
+
+/**
+ * struct iopass_region_area - a range of a region that can be mmapped
+ * @offset: start within the region (page-aligned)
+ * @size: bytes (page-aligned)
+ */
+struct iopass_region_area {
+	__aligned_u64 offset;
+	__aligned_u64 size;
 };
 
 #define IOPASS_DEVICE_REGION_INFO _IO(IOPASS_TYPE, IOPASS_CMD_DEVICE_REGION_INFO)
@@ -466,10 +522,17 @@ enum iopass_irq_index {
  * @IOPASS_IRQ_INFO_EVENTFD: vectors can trigger eventfds
  * @IOPASS_IRQ_INFO_AUTOMASKED: the kernel masks the vector when it fires;
  *	IOPASS_IRQ_SET_UNMASK unmasks it (INTx)
+ * @IOPASS_IRQ_INFO_NORESIZE: the number of vectors is fixed by the
+ *	SET_IRQS that enables the index (start + count): a later SET_IRQS
+ *	beyond it fails with EINVAL, and growing needs disabling first (which
+ *	drops interrupts).  Enable the whole count up front, with -1 for
+ *	vectors not routed yet: they can be routed one by one later (MSI,
+ *	MSI-X; VFIO_IRQ_INFO_NORESIZE means the same)
  */
 enum iopass_irq_info_flags {
 	IOPASS_IRQ_INFO_EVENTFD = 1 << 0,
 	IOPASS_IRQ_INFO_AUTOMASKED = 1 << 1,
+	IOPASS_IRQ_INFO_NORESIZE = 1 << 2,
 };
 
 /**
