@@ -390,6 +390,7 @@ TEST_F(edu, unbind_with_the_fd_open_requests_then_revokes)
 	const char *param = "/sys/module/iopass/parameters/release_timeout_ms";
 	struct iopass_device_info info = { .size = sizeof(info) };
 	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), status;
+	unsigned short cmd = 0;
 	__s32 fd = efd;
 	__u32 *bar, v;
 	char old[32];
@@ -415,6 +416,14 @@ TEST_F(edu, unbind_with_the_fd_open_requests_then_revokes)
 	EXPECT_EQ(-ENODEV, ioctl_errno(self->dev, IOPASS_DEVICE_GET_INFO, &info));
 	EXPECT_EQ(-ENODEV, bar_rw(self->dev, 0, 0, &v, 4, false));
 	EXPECT_TRUE(read_faults(bar));
+	/*
+	 * The edu cannot be reset: whatever its owner left it doing, it must
+	 * not assert an INTx line nobody handles.
+	 */
+	EXPECT_EQ(0, pci_config_rw16(self->bdf, 0x04, &cmd, false));
+	EXPECT_TRUE(cmd & 0x400)	/* PCI_COMMAND_INTX_DISABLE */
+		TH_LOG("command %#x: INTx left enabled on an un-reset function",
+		       cmd);
 	munmap(bar, EDU_BAR_SIZE);
 	close(efd);
 }
@@ -510,6 +519,47 @@ TEST_F(nvme, msix_table_is_never_writable_or_mappable)
  * Each MSI-X vector is offered to irqbypass consumers (KVM's posted
  * interrupts) under its eventfd; iopass_mock.ko plays the consumer.
  */
+/* The mmappable areas are the BAR less the MSI-X hole, and each maps. */
+TEST_F(nvme, region_info_lists_the_mappable_areas)
+{
+	struct iopass_region_area areas[4];
+	struct iopass_region_info r = {
+		.size = sizeof(r), .index = 0, .num_areas = 4,
+		.areas = (uintptr_t)areas,
+	};
+	__u64 sum = 0, hole_end;
+	__u32 i;
+	void *p;
+
+	ASSERT_EQ(0, ioctl_errno(self->dev, IOPASS_DEVICE_REGION_INFO, &r));
+	ASSERT_LE(1, r.num_areas);
+	ASSERT_GE(4, r.num_areas);
+	hole_end = r.hole_offset + r.hole_size;
+	for (i = 0; i < r.num_areas; i++) {
+		EXPECT_TRUE(areas[i].offset + areas[i].size <= r.hole_offset ||
+			    areas[i].offset >= hole_end)
+			TH_LOG("area %u [%#llx, +%#llx) overlaps the MSI-X hole", i,
+			       (unsigned long long)areas[i].offset,
+			       (unsigned long long)areas[i].size);
+		p = mmap(NULL, areas[i].size, PROT_READ, MAP_SHARED, self->dev,
+			 IOPASS_REGION_OFFSET(0) + areas[i].offset);
+		EXPECT_NE(MAP_FAILED, p);
+		if (p != MAP_FAILED)
+			munmap(p, areas[i].size);
+		sum += areas[i].size;
+	}
+	EXPECT_EQ(r.region_size, sum + r.hole_size);
+
+	/* No room offered: only the count comes back. */
+	r.num_areas = 0;
+	r.areas = 0;
+	ASSERT_EQ(0, ioctl_errno(self->dev, IOPASS_DEVICE_REGION_INFO, &r));
+	EXPECT_LE(1, r.num_areas);
+	/* An unwritable list: EFAULT. */
+	r.areas = 8;
+	EXPECT_EQ(-EFAULT, ioctl_errno(self->dev, IOPASS_DEVICE_REGION_INFO, &r));
+}
+
 TEST_F(nvme, msix_vector_is_offered_for_irq_bypass)
 {
 	const char *knob = "/sys/kernel/debug/iopass_mock/bypass";
@@ -599,6 +649,67 @@ TEST_F(nvme, reset_returns_the_controller_to_power_on)
 	/* The mapping was zapped; it refaults onto a disabled controller. */
 	EXPECT_EQ(0, mmio_read32(self->regs, NVME_CC));
 	EXPECT_EQ(0, mmio_read32(self->regs, NVME_CSTS) & 1);
+}
+
+/* A 32-bit register of BAR 0 as the host reads it, through sysfs. */
+static __u32 host_bar0_read32(const char *bdf, unsigned int off)
+{
+	char path[PATH_MAX];
+	__u32 v = 0xdeadbeef;
+	void *p;
+	int fd;
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/resource0", bdf);
+	fd = open(path, O_RDWR | O_SYNC);
+	if (fd < 0)
+		return v;
+	p = mmap(NULL, SZ_4K, PROT_READ, MAP_SHARED, fd, 0);
+	if (p != MAP_FAILED) {
+		v = mmio_read32(p, off);
+		munmap(p, SZ_4K);
+	}
+	close(fd);
+	return v;
+}
+
+/*
+ * Unbinding while the owner keeps the fd runs under the driver core's
+ * device lock, where pci_try_reset_function() always fails: the function
+ * must be reset all the same, or the next owner (or host driver) gets a
+ * controller still enabled, its queues in the old owner's memory.
+ */
+TEST_F(nvme, unbind_with_the_fd_open_resets_the_function)
+{
+	const char *param = "/sys/module/iopass/parameters/release_timeout_ms";
+	unsigned short cmd;
+	char old[32];
+	int status;
+	pid_t pid;
+
+	nvme_w32(self->regs, NVME_AQA, 0x001f001f);
+	mmio_write64(self->regs, NVME_ASQ, IOVA_ASQ);
+	mmio_write64(self->regs, NVME_ACQ, IOVA_ACQ);
+	nvme_w32(self->regs, NVME_CC, 0x00460001);
+	ASSERT_TRUE(nvme_wait_ready(self->regs, true));
+
+	ASSERT_EQ(0, sysfs_read(param, old, sizeof(old)));
+	ASSERT_EQ(0, sysfs_write(param, "200"));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(pci_unbind(self->bdf) ? 1 : 0);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	sysfs_write(param, old);
+
+	/* Decode on, from the host's side, to read the registers. */
+	ASSERT_EQ(0, pci_config_rw16(self->bdf, 0x04, &cmd, false));
+	cmd |= 0x2;
+	ASSERT_EQ(0, pci_config_rw16(self->bdf, 0x04, &cmd, true));
+	/* QEMU's FLR clears CC (and so RDY); the queue registers it keeps. */
+	EXPECT_EQ(0, host_bar0_read32(self->bdf, NVME_CC))
+		TH_LOG("the controller is still enabled: no reset");
+	EXPECT_EQ(0, host_bar0_read32(self->bdf, NVME_CSTS) & 1);
 }
 
 TEST_F(nvme, identify_controller_completes_on_an_msix_eventfd)

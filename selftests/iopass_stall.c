@@ -25,6 +25,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 
 #include "iopass_util.h"
@@ -39,6 +40,7 @@
 #define RELEASE_TIMEOUT	"/sys/module/iopass/parameters/release_timeout_ms"
 #define IOPASS_UNBIND	"/sys/bus/pci/drivers/iopass-pci/unbind"
 #define NO_UFFD		"userfaultfd(): ENOSYS: kernel without CONFIG_USERFAULTFD"
+#define NO_PIN_STALL	"this kernel fails a long-term pin of a userfaultfd page with EFAULT instead of waiting (6.1)"
 
 /* How long anything that must not wait for a stall may take. */
 #define STALL_BOUND_MS		60000
@@ -271,6 +273,26 @@ static bool fault_held(struct __test_metadata *_metadata, struct uffd_buf *u,
 	}
 	TH_LOG("%s: no fault within %d ms", j->what, STALL_BOUND_MS);
 	return false;
+}
+
+/*
+ * 6.1 pins a missing page of a long-term pin with no "locked" to drop
+ * (mm/gup.c: __gup_longterm_unlocked() passes NULL), so the fault cannot
+ * be retried and userfaultfd answers it with SIGBUS: the MAP fails with
+ * EFAULT at once.  Such a kernel cannot hold a pin at a userfaultfd fault
+ * (a FUSE page still could), and this test has nothing to show there.
+ * 6.12 waits.  Kernels between were not checked: an early EFAULT is
+ * excused before 6.12 only, and fails the test on 6.12 and later.
+ */
+static bool pin_cannot_stall(struct job *j)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (j->ret != -1 || j->err != EFAULT || uname(&u))
+		return false;
+	sscanf(u.release, "%d.%d", &major, &minor);
+	return major < 6 || (major == 6 && minor < 12);
 }
 
 static long do_map(struct job *j)
@@ -562,7 +584,10 @@ TEST_F_TIMEOUT(stall, map_stall_other_tenant, STALL_TEST_TIMEOUT)
 				 self->nvme));
 	ASSERT_EQ(0, map_start(&self->stalled, self->ctx, self->ioas,
 			       &self->uf));
-	ASSERT_TRUE(fault_held(_metadata, &self->uf, &self->stalled));
+	if (!fault_held(_metadata, &self->uf, &self->stalled) &&
+	    pin_cannot_stall(&self->stalled))
+		SKIP(return, NO_PIN_STALL);
+	ASSERT_TRUE(job_blocked(&self->stalled));
 
 	/*
 	 * A's DETACH first: had it to wait for the MAP, it would do so
@@ -603,7 +628,10 @@ TEST_F_TIMEOUT(stall, map_stall_same_ioas_close, STALL_TEST_TIMEOUT)
 	self->dev = -1;
 	ASSERT_EQ(0, map_start(&self->stalled, self->ctx, self->ioas,
 			       &self->uf));
-	ASSERT_TRUE(fault_held(_metadata, &self->uf, &self->stalled));
+	if (!fault_held(_metadata, &self->uf, &self->stalled) &&
+	    pin_cannot_stall(&self->stalled))
+		SKIP(return, NO_PIN_STALL);
+	ASSERT_TRUE(job_blocked(&self->stalled));
 
 	child_go(&self->go);
 	ASSERT_TRUE(child_finishes(_metadata, &self->child, STALL_BOUND_MS,

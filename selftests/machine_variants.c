@@ -11,10 +11,13 @@
  *   nointremap  no interrupt remapping: refused, unless the unsafe module
  *               parameter says otherwise, which taints the kernel
  *               (invariant 5)
+ *   sriov       an nvme physical function with SR-IOV: refused while its
+ *               virtual functions are enabled, since its owner's resets
+ *               and registers would reach them (invariant 9)
  *
  * This file is built once per machine (selftests/Makefile: VARIANT_PT,
- * VARIANT_NOIOMMU, VARIANT_NOINTREMAP), each binary holding only the test
- * for its machine; the guest runs variant_$rig_variant.
+ * VARIANT_NOIOMMU, VARIANT_NOINTREMAP, VARIANT_SRIOV), each binary holding
+ * only the test for its machine; the guest runs variant_$rig_variant.
  */
 #include "iopass_util.h"
 #include "kselftest_harness.h"
@@ -143,6 +146,80 @@ TEST(nointremap_refused_unless_unsafe_parameter)
 	EXPECT_NE(0, strtoul(taint, NULL, 0) & TAINT_USER);
 	pci_release(bdf);
 	ASSERT_EQ(0, reload_iopass(""));
+}
+#endif
+
+#ifdef VARIANT_SRIOV
+/* The physical function that offers virtual functions; -ENOENT if none. */
+static int sriov_pf(char *bdf, size_t len)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	int ret = -ENOENT;
+	DIR *dir;
+
+	dir = opendir(PCI_DEVICES);
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir))) {
+		unsigned long total;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), PCI_DEVICES "/%s/sriov_totalvfs",
+			 de->d_name);
+		total = sysfs_read_ul(path);	/* ULONG_MAX: no such file */
+		if (total && total != ULONG_MAX) {
+			snprintf(bdf, len, "%s", de->d_name);
+			ret = 0;
+			break;
+		}
+	}
+	closedir(dir);
+	return ret;
+}
+
+static int sriov_numvfs(const char *pf, const char *n)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/sriov_numvfs", pf);
+	return sysfs_write(path, n);
+}
+
+/*
+ * VFs are enabled by a host driver (pci-pf-stub), which is then unbound,
+ * leaving them enabled: iopass must refuse the PF, as vfio-pci does.
+ * With the VFs disabled again, the same PF binds.
+ */
+TEST(pf_with_vfs_enabled_is_refused)
+{
+	char pf[32], path[PATH_MAX], drv[64];
+
+	ASSERT_EQ(0, sriov_pf(pf, sizeof(pf)))
+		TH_LOG("no SR-IOV physical function on this machine");
+	/* The VFs' secondary controllers are offline: no driver for them. */
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/sriov_drivers_autoprobe",
+		 pf);
+	ASSERT_EQ(0, sysfs_write(path, "0"));
+	ASSERT_EQ(0, pci_bind(pf, "pci-pf-stub"));
+	ASSERT_EQ(0, sriov_numvfs(pf, "1"));
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/virtfn0", pf);
+	ASSERT_EQ(0, access(path, F_OK));
+	ASSERT_EQ(0, pci_unbind(pf));		/* the VF stays */
+	ASSERT_EQ(0, access(path, F_OK));
+
+	EXPECT_EQ(-EBUSY, pci_bind(pf, "iopass-pci"));
+	pci_driver_of(pf, drv, sizeof(drv));
+	EXPECT_STREQ("", drv);
+	EXPECT_TRUE(klog_has("iopass: refusing a physical function with virtual functions enabled"));
+
+	ASSERT_EQ(0, pci_bind(pf, "pci-pf-stub"));
+	ASSERT_EQ(0, sriov_numvfs(pf, "0"));
+	EXPECT_EQ(0, pci_bind(pf, "iopass-pci"));
+	pci_driver_of(pf, drv, sizeof(drv));
+	EXPECT_STREQ("iopass-pci", drv);
+	pci_release(pf);
 }
 #endif
 

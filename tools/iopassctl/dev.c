@@ -263,11 +263,17 @@ static int parse_irq(const char *s)
 	return -1;
 }
 
-static int region_info(struct dev *d, int index, struct iopass_region_info *ri)
+/* The most mmappable areas a BAR has: around the MSI-X table and PBA. */
+#define MAX_AREAS	3
+
+static int region_info(struct dev *d, int index, struct iopass_region_info *ri,
+		       struct iopass_region_area *areas)
 {
 	memset(ri, 0, sizeof(*ri));
 	ri->size = sizeof(*ri);
 	ri->index = index;
+	ri->num_areas = MAX_AREAS;
+	ri->areas = (uintptr_t)areas;
 	return ioctl(d->fd, IOPASS_DEVICE_REGION_INFO, ri) ? -errno : 0;
 }
 
@@ -296,10 +302,11 @@ static int no_options(int argc, char **argv)
 static int cmd_info(int argc, char **argv)
 {
 	struct iopass_device_info info = { .size = sizeof(info) };
+	struct iopass_region_area areas[MAX_AREAS];
 	struct iopass_region_info ri;
 	struct iopass_irq_info ii;
 	struct dev *d;
-	__u32 i;
+	__u32 i, a;
 
 	if (no_options(argc, argv))
 		return EXIT_USAGE;
@@ -320,8 +327,8 @@ static int cmd_info(int argc, char **argv)
 	    "NOT MAPPABLE");
 	out_arr("regions");
 	for (i = 0; i < info.num_regions; i++) {
-		if (region_info(d, i, &ri))
-			return fail(-region_info(d, i, &ri), NULL,
+		if (region_info(d, i, &ri, areas))
+			return fail(-region_info(d, i, &ri, areas), NULL,
 				    "IOPASS_DEVICE_REGION_INFO %u", i);
 		if (!ri.region_size)
 			continue;
@@ -350,6 +357,14 @@ static int cmd_info(int argc, char **argv)
 		out_bool("io_port", NULL, ri.region_flags & IOPASS_REGION_IO_PORT);
 		out_u64("hole_offset", NULL, ri.hole_offset);
 		out_u64("hole_size", NULL, ri.hole_size);
+		out_arr("mmap_areas");
+		for (a = 0; a < ri.num_areas && a < MAX_AREAS; a++) {
+			out_obj(NULL);
+			out_u64("offset", NULL, areas[a].offset);
+			out_u64("size", NULL, areas[a].size);
+			out_close();
+		}
+		out_close();
 		out_close();
 	}
 	out_close();

@@ -23,6 +23,8 @@
 #   pt          the same, with identity default domains (iommu=pt)
 #   noiommu     the IOMMU off in the kernel (intel_iommu=off)
 #   nointremap  VT-d without interrupt remapping
+#   sriov       the default machine plus an nvme physical function with
+#               SR-IOV (one VF; QEMU 7.2 wants an nvme-subsys for it)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 kver=$1 suites=$2 outdir=$3
@@ -47,8 +49,8 @@ cp "$TOP_DIR/build/tools-static/"* "$root/iopass/bin/"
 cp -r "$TOP_DIR/tools/iopassctl/examples" "$root/iopass/"
 cp "$TOP_DIR/selftests/build/"variant_* "$root/iopass/variants/"
 if [ -n "$MODDIR" ]; then
-	for m in drivers/pci/pci-stub drivers/net/ethernet/intel/e1000/e1000 \
-		 virt/lib/irqbypass; do
+	for m in drivers/pci/pci-stub drivers/pci/pci-pf-stub \
+		 drivers/net/ethernet/intel/e1000/e1000 virt/lib/irqbypass; do
 		f=$(ls "$MODDIR/kernel/$m".ko* | head -n1)
 		case "$f" in
 		*.xz) xz -dc "$f" >"$root/lib/modules/${m##*/}.ko" ;;
@@ -64,6 +66,7 @@ nvme="$outdir/nvme.img"
 [ -e "$nvme" ] || truncate -s 16M "$nvme"
 
 variant=${RIG_VARIANT:-default}
+extra=()
 iommu_dev="intel-iommu,intremap=on,caching-mode=on"
 iommu_args="intel_iommu=on iommu=nopt"
 case "$variant" in
@@ -71,6 +74,13 @@ default) ;;
 pt) iommu_args="intel_iommu=on iommu=pt" ;;
 noiommu) iommu_args="intel_iommu=off" ;;
 nointremap) iommu_dev="intel-iommu,intremap=off,caching-mode=on" ;;
+sriov)
+	sriov_img="$outdir/nvme-sriov.img"
+	[ -e "$sriov_img" ] || truncate -s 1M "$sriov_img"
+	extra=(-drive file="$sriov_img",if=none,id=sriovns,format=raw
+	       -device nvme-subsys,id=sriovsub
+	       -device nvme,id=sriovpf,serial=sriov0,subsys=sriovsub,sriov_max_vfs=1,sriov_vq_flexible=2,sriov_vi_flexible=1
+	       -device nvme-ns,drive=sriovns,bus=sriovpf) ;;
 *) die "unknown RIG_VARIANT '$variant'" ;;
 esac
 
@@ -96,6 +106,7 @@ rm -f "$outdir/console.log" "$outdir/results.log"
 	-device e1000,bus=br0,addr=2 \
 	-drive file="$nvme",if=none,id=nvm,format=raw \
 	-device nvme,drive=nvm,serial=iopass0 \
+	"${extra[@]}" \
 	-kernel "$IMAGE" -initrd "$outdir/initramfs.cpio.gz" \
 	-append "console=ttyS0 ignore_loglevel $iommu_args panic=-1 panic_on_warn=1 rig_suites=$suites rig_variant=$variant ${RIG_ONLY:+rig_only=$RIG_ONLY} ${RIG_APPEND:-}" \
 	-serial file:"$outdir/console.log" \
