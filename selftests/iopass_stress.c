@@ -959,6 +959,83 @@ TEST_F(edu, intx_raised_while_unmasked_swapped_and_toggled)
 	close(efd[1]);
 }
 
+struct command_writer {
+	int dev;
+	int stop;
+	unsigned long writes;
+	int bad_ret;
+};
+
+/* Write PCI_COMMAND as fast as the owner can, flipping SERR each time. */
+static void *command_thread(void *arg)
+{
+	struct command_writer *w = arg;
+	unsigned short cmd;
+
+	while (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
+		w->bad_ret = dev_cfg_rw(w->dev, 0x04, &cmd, 2, false);
+		if (!w->bad_ret) {
+			cmd ^= 0x100;		/* PCI_COMMAND_SERR */
+			w->bad_ret = dev_cfg_rw(w->dev, 0x04, &cmd, 2, true);
+		}
+		if (w->bad_ret)
+			break;
+		w->writes++;
+	}
+	return NULL;
+}
+
+/*
+ * The INTx handler masks the line in PCI_COMMAND; the owner's writes of
+ * PCI_COMMAND are read-modify-writes of the same register.  Unordered, a
+ * write that read the register just before the handler masked it writes
+ * the old INTx disable bit back: the line is unmasked while iopass thinks
+ * it masked, the still-asserting edu storms a handler that ignores it,
+ * and the IRQ core disables the (shared) line.  Raised while a thread
+ * writes the command register nonstop, every INTx must be found masked in
+ * the device (sysfs, the host's view) until it is unmasked.
+ */
+TEST_F(edu, command_writes_never_unmask_a_masked_intx)
+{
+	struct command_writer w = { .dev = self->dev };
+	long long deadline = now_ms() + race_ms();
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	unsigned long rounds = 0, unmasked = 0;
+	unsigned short cmd;
+	pthread_t t;
+
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, set_vec0(self->dev, IOPASS_IRQ_INTX, efd));
+	ASSERT_EQ(0, pthread_create(&t, NULL, command_thread, &w));
+	while (now_ms() < deadline) {
+		mmio_write32(self->bar, EDU_IRQ_RAISE, 1);
+		if (events(efd, 2000) != 1) {
+			EXPECT_TRUE(false)
+				TH_LOG("round %lu: the INTx did not arrive", rounds);
+			break;
+		}
+		/* Masked, and still asserted: any unmask would be a storm. */
+		sleep_us(200);
+		ASSERT_EQ(0, pci_config_rw16(self->bdf, 0x04, &cmd, false));
+		if (!(cmd & 0x400))
+			unmasked++;
+		mmio_write32(self->bar, EDU_IRQ_ACK, 1);
+		ASSERT_EQ(0, intx_unmask(self->dev));
+		rounds++;
+	}
+	__atomic_store_n(&w.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	TH_LOG("%lu INTx rounds, %lu command writes", rounds, w.writes);
+	EXPECT_EQ(0, w.bad_ret);
+	EXPECT_LT(0, rounds);
+	EXPECT_EQ(0, unmasked)
+		TH_LOG("%lu of %lu masked INTx found unmasked in the device",
+		       unmasked, rounds);
+	EXPECT_FALSE(klog_has("nobody cared"));
+	EXPECT_EQ(0, irq_off(self->dev, IOPASS_IRQ_INTX));
+	close(efd);
+}
+
 /* ---- life cycle ---- */
 
 /*

@@ -174,9 +174,12 @@ static int iopass_ctx_unmap(void *priv, void *arg)
 	u64 unmapped;
 	int ret;
 
+	/* Copied back on failure too: 0 unless EIO says otherwise. */
 	ioas = iopass_ctx_cmd_ioas(priv, cmd->ioas_id, cmd->__reserved);
-	if (IS_ERR(ioas))
+	if (IS_ERR(ioas)) {
+		cmd->length = 0;
 		return PTR_ERR(ioas);
+	}
 	ret = iopass_ioas_unmap(ioas, cmd->iova, cmd->length,
 				cmd->flags & IOPASS_UNMAP_ALL, &unmapped);
 	cmd->length = unmapped;

@@ -352,8 +352,9 @@ struct iopass_pci_vec {
  * @cfg_lock: serializes the owner's config writes (the view changes)
  * @saved: the function's config state when the fd was opened, restored
  *	when it is closed or revoked
- * @reset_pending: the fd was closed during an unbind, whose device lock
- *	kept the function from being reset: the unbind resets it
+ * @reset_pending: the fd was closed while the device lock was held (by an
+ *	unbind waiting for it, usually), so the function could not be reset:
+ *	the unbind, or else the next open, resets it
  * @hole_bar: the BARs holding the MSI-X table ([0]) and PBA ([1]), -1: none
  * @hole_start: page-aligned start of each in its BAR
  * @hole_end: page-aligned end of each

@@ -76,6 +76,9 @@ static int iopass_pci_open(struct iopass_device *idev)
 	struct pci_dev *pdev = ipdev->pdev;
 	int i, ret;
 
+	/* A reset the last close could not do (see iopass_pci_reset_for_next()). */
+	if (ipdev->reset_pending && !pci_try_reset_function(pdev))
+		ipdev->reset_pending = false;
 	/* What close and unbind give back to the host, whatever the owner did. */
 	pci_save_state(pdev);
 	ipdev->saved = pci_store_saved_state(pdev);
@@ -140,8 +143,9 @@ static bool iopass_pci_reset_for_next(struct iopass_pci_device *ipdev,
 	ret = unbinding ? pci_reset_function_locked(pdev) :
 			  pci_try_reset_function(pdev);
 	/*
-	 * The fd closed while an unbind, holding the device lock, waited for
-	 * it: the unbind resets the function once the device is revoked.
+	 * Someone holds the device lock: most likely an unbind waiting for
+	 * this fd, which resets the function once the device is revoked.
+	 * Otherwise the next open does.
 	 */
 	if (ret == -EAGAIN && !unbinding) {
 		ipdev->reset_pending = true;

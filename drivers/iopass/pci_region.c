@@ -341,15 +341,22 @@ static int iopass_pci_cfg_write_command(struct iopass_pci_device *ipdev,
 {
 	struct pci_dev *pdev = ipdev->pdev;
 	unsigned long flags;
+	u16 cmd, hw16 = 0;
+	u8 hw8 = 0;
 	u32 hw = 0;
-	u16 cmd;
 	int ret;
 
 	down_write(&ipdev->memory_lock);
 	spin_lock_irqsave(&ipdev->intx_spin, flags);
-	ret = sz == 4 ? pci_read_config_dword(pdev, off, &hw) :
-	      sz == 2 ? pci_read_config_word(pdev, off, (u16 *)&hw) :
-			pci_read_config_byte(pdev, off, (u8 *)&hw);
+	if (sz == 4) {
+		ret = pci_read_config_dword(pdev, off, &hw);
+	} else if (sz == 2) {
+		ret = pci_read_config_word(pdev, off, &hw16);
+		hw = hw16;
+	} else {
+		ret = pci_read_config_byte(pdev, off, &hw8);
+		hw = hw8;
+	}
 	if (!ret) {
 		hw = iopass_pci_cfg_merge(ipdev, off, sz, hw, val, mask);
 		ret = sz == 4 ? pci_write_config_dword(pdev, off, hw) :

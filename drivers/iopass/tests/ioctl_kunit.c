@@ -20,6 +20,7 @@ struct test_arg {
 };
 
 #define TEST_CMD	_IO('x', 1)
+#define TEST_CMD_COE	_IO('x', 3)	/* copies back on error too (UNMAP) */
 #define TEST_FLAG	1
 #define V1_SIZE		offsetofend(struct test_arg, a)
 #define SENTINEL	0x5a
@@ -44,6 +45,13 @@ static int test_execute(void *priv, void *arg)
 
 static const struct iopass_ioctl_op test_ops[] = {
 	IOPASS_IOCTL_OP(TEST_CMD, test_execute, struct test_arg, a, TEST_FLAG),
+	{
+		.cmd = TEST_CMD_COE,
+		.size = sizeof(struct test_arg),
+		.min_size = V1_SIZE,
+		.copy_on_error = true,
+		.execute = test_execute,
+	},
 };
 
 /**
@@ -78,6 +86,10 @@ static const struct dispatch_case dispatch_cases[] = {
 	{ "known flag", sizeof(struct test_arg), TEST_FLAG, 0, 0, 0, 0, 1 },
 	{ "unknown flag", sizeof(struct test_arg), 2, 0, 0, 0, -EOPNOTSUPP, 0 },
 	{ "handler fails", sizeof(struct test_arg), 0, 0, -EIO, 0, -EIO, 1 },
+	{ "handler fails, copy on error", sizeof(struct test_arg), 0, 0, -EIO,
+	  TEST_CMD_COE, -EIO, 1 },
+	{ "copy on error, success", sizeof(struct test_arg), 0, 0, 0,
+	  TEST_CMD_COE, 0, 1 },
 	{ "unknown ioctl", sizeof(struct test_arg), 0, 0, 0, _IO('x', 2), -ENOTTY, 0 },
 };
 
@@ -129,7 +141,7 @@ static void iopass_ioctl_dispatch_test(struct kunit *test)
 			KUNIT_EXPECT_EQ(test, ctx.seen.c, 0);
 		}
 	}
-	if (ret) {
+	if (ret && c->cmd != TEST_CMD_COE) {
 		/* A failed call writes nothing back. */
 		KUNIT_EXPECT_MEMEQ(test, after, image, sizeof(image));
 		return;
