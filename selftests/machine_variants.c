@@ -179,7 +179,7 @@ static int sriov_pf(char *bdf, size_t len)
 	return ret;
 }
 
-static int sriov_numvfs(const char *pf, const char *n)
+static int set_numvfs(const char *pf, const char *n)
 {
 	char path[PATH_MAX];
 
@@ -194,6 +194,8 @@ static int sriov_numvfs(const char *pf, const char *n)
  */
 TEST(pf_with_vfs_enabled_is_refused)
 {
+	static const char *const refused =
+		"iopass: refusing a physical function with virtual functions enabled";
 	char pf[32], path[PATH_MAX], drv[64];
 
 	ASSERT_EQ(0, sriov_pf(pf, sizeof(pf)))
@@ -203,7 +205,7 @@ TEST(pf_with_vfs_enabled_is_refused)
 		 pf);
 	ASSERT_EQ(0, sysfs_write(path, "0"));
 	ASSERT_EQ(0, pci_bind(pf, "pci-pf-stub"));
-	ASSERT_EQ(0, sriov_numvfs(pf, "1"));
+	ASSERT_EQ(0, set_numvfs(pf, "1"));
 	snprintf(path, sizeof(path), PCI_DEVICES "/%s/virtfn0", pf);
 	ASSERT_EQ(0, access(path, F_OK));
 	ASSERT_EQ(0, pci_unbind(pf));		/* the VF stays */
@@ -212,10 +214,10 @@ TEST(pf_with_vfs_enabled_is_refused)
 	EXPECT_EQ(-EBUSY, pci_bind(pf, "iopass-pci"));
 	pci_driver_of(pf, drv, sizeof(drv));
 	EXPECT_STREQ("", drv);
-	EXPECT_TRUE(klog_has("iopass: refusing a physical function with virtual functions enabled"));
+	EXPECT_TRUE(klog_has(refused));
 
 	ASSERT_EQ(0, pci_bind(pf, "pci-pf-stub"));
-	ASSERT_EQ(0, sriov_numvfs(pf, "0"));
+	ASSERT_EQ(0, set_numvfs(pf, "0"));
 	EXPECT_EQ(0, pci_bind(pf, "iopass-pci"));
 	pci_driver_of(pf, drv, sizeof(drv));
 	EXPECT_STREQ("iopass-pci", drv);

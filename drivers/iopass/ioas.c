@@ -866,11 +866,12 @@ static int iopass_ioas_fill(struct iopass_ioas *ioas, struct iopass_domain *dom)
  * -EOPNOTSUPP (snoop control), virtio-iommu -EXDEV, SMMUv3 -ENXIO.  A
  * false "yes" costs a new domain whose own attach decides the errno.
  */
-static bool iopass_domain_incompatible(int err)
+VISIBLE_IF_KUNIT bool iopass_domain_incompatible(int err)
 {
 	return err == -EINVAL || err == -EFAULT || err == -EOPNOTSUPP ||
 	       err == -EXDEV || err == -ENXIO;
 }
+EXPORT_SYMBOL_IF_KUNIT(iopass_domain_incompatible);
 
 /**
  * iopass_ioas_attach() - put @group in a domain of @ioas

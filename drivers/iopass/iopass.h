@@ -307,6 +307,9 @@ iopass_ioas_attach(struct iopass_ioas *ioas, struct iommu_group *group,
 		   struct device *dev);
 void iopass_ioas_detach(struct iopass_ioas *ioas, struct iopass_domain *dom,
 			struct iommu_group *group, struct device *dev);
+#if IS_ENABLED(CONFIG_KUNIT)
+bool iopass_domain_incompatible(int err);
+#endif
 
 /* domain.c */
 struct iopass_domain *iopass_domain_alloc_iommu(struct device *dev);

@@ -139,18 +139,19 @@ struct iopass_cfg_cap {
 	enum iopass_cfg_body body;
 };
 
-#define CAP(_id, _ext, _regs, _body)					\
-	{ .id = _id, .ext = _ext, .regs = _regs,			\
-	  .n_regs = ARRAY_SIZE(_regs), .body = _body }
-
 static const struct iopass_cfg_cap iopass_cfg_caps[] = {
-	CAP(PCI_CAP_ID_PM, false, iopass_cfg_pm, IOPASS_CFG_BODY_RO),
-	CAP(PCI_CAP_ID_MSI, false, iopass_cfg_msi, IOPASS_CFG_BODY_VIRT),
-	CAP(PCI_CAP_ID_MSIX, false, iopass_cfg_msix, IOPASS_CFG_BODY_RO),
-	CAP(PCI_CAP_ID_EXP, false, iopass_cfg_exp, IOPASS_CFG_BODY_RO),
+	{ .id = PCI_CAP_ID_PM, .regs = iopass_cfg_pm,
+	  .n_regs = ARRAY_SIZE(iopass_cfg_pm) },
+	{ .id = PCI_CAP_ID_MSI, .regs = iopass_cfg_msi,
+	  .n_regs = ARRAY_SIZE(iopass_cfg_msi), .body = IOPASS_CFG_BODY_VIRT },
+	{ .id = PCI_CAP_ID_MSIX, .regs = iopass_cfg_msix,
+	  .n_regs = ARRAY_SIZE(iopass_cfg_msix) },
+	{ .id = PCI_CAP_ID_EXP, .regs = iopass_cfg_exp,
+	  .n_regs = ARRAY_SIZE(iopass_cfg_exp) },
 	/* The function's own registers, as its BARs are: vfio agrees. */
 	{ .id = PCI_CAP_ID_VNDR, .body = IOPASS_CFG_BODY_WRITE },
-	CAP(PCI_EXT_CAP_ID_ERR, true, iopass_cfg_aer, IOPASS_CFG_BODY_RO),
+	{ .id = PCI_EXT_CAP_ID_ERR, .ext = true, .regs = iopass_cfg_aer,
+	  .n_regs = ARRAY_SIZE(iopass_cfg_aer) },
 };
 
 /**

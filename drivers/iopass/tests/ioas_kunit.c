@@ -578,6 +578,28 @@ static void ioas_destroyed_refuses_attach_test(struct kunit *test)
 		iopass_ioas_detach(f->ioas, dom, NULL, NULL);
 }
 
+/*
+ * Which attach errors mean "try a new domain": -EINVAL since 6.3, and
+ * what 6.1's drivers return for the same (VT-d: address width -EFAULT,
+ * snoop control -EOPNOTSUPP; virtio-iommu -EXDEV; SMMUv3 -ENXIO).  Real
+ * failures are not retried.
+ */
+static void ioas_incompatible_errnos_test(struct kunit *test)
+{
+	static const int retry[] = { -EINVAL, -EFAULT, -EOPNOTSUPP, -EXDEV,
+				     -ENXIO };
+	static const int fatal[] = { -EBUSY, -EPERM, -ENOMEM, -ENOSPC, -ENODEV,
+				     -EIO };
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(retry); i++)
+		KUNIT_EXPECT_TRUE_MSG(test, iopass_domain_incompatible(retry[i]),
+				      "errno %d", retry[i]);
+	for (i = 0; i < ARRAY_SIZE(fatal); i++)
+		KUNIT_EXPECT_FALSE_MSG(test, iopass_domain_incompatible(fatal[i]),
+				       "errno %d", fatal[i]);
+}
+
 static struct kunit_case iopass_ioas_cases[] = {
 	KUNIT_CASE(ioas_map_unmap_is_exact_test),
 	KUNIT_CASE(ioas_unmap_must_cover_whole_mappings_test),
@@ -592,6 +614,7 @@ static struct kunit_case iopass_ioas_cases[] = {
 	KUNIT_CASE(ioas_iova_ranges_test),
 	KUNIT_CASE(ioas_kernel_iova_is_never_zero_test),
 	KUNIT_CASE(ioas_destroyed_refuses_attach_test),
+	KUNIT_CASE(ioas_incompatible_errnos_test),
 	KUNIT_CASE_PARAM(ioas_check_map_args_test, map_args_gen_params),
 	KUNIT_CASE(domain_run_is_never_widened_test),
 	KUNIT_CASE_PARAM(domain_pgsize_test, pgsize_gen_params),
