@@ -58,11 +58,6 @@ static void *anon(size_t len)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-static void mmio_write32(void *bar, unsigned int off, __u32 val)
-{
-	__atomic_store_n((__u32 *)(bar + off), val, __ATOMIC_RELAXED);
-}
-
 /* A byte the device may write behind the compiler's back. */
 static unsigned char dma_byte(const unsigned char *p)
 {

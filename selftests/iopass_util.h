@@ -426,6 +426,11 @@ static inline __u64 mmio_read64(void *bar, unsigned int off)
 	return __atomic_load_n((__u64 *)(bar + off), __ATOMIC_RELAXED);
 }
 
+static inline void mmio_write32(void *bar, unsigned int off, __u32 val)
+{
+	__atomic_store_n((__u32 *)(bar + off), val, __ATOMIC_RELAXED);
+}
+
 static inline void mmio_write64(void *bar, unsigned int off, __u64 val)
 {
 	__atomic_store_n((__u64 *)(bar + off), val, __ATOMIC_RELAXED);

@@ -22,6 +22,7 @@ static DEFINE_IDA(iopass_ida);
 IOPASS_BUS_TYPE_CONST struct bus_type iopass_bus_type = {
 	.name = "iopass",
 };
+EXPORT_SYMBOL_NS_GPL(iopass_bus_type, IOPASS);
 
 /**
  * iopass_bus_alloc_devt() - give @idev an ID, a name and a device number

@@ -119,6 +119,53 @@ static void iopass_device_set_attached(struct iopass_device *idev,
 		idev->ops->attached(idev, attached);
 }
 
+static int iopass_device_detach(void *priv, void *arg);
+
+/**
+ * iopass_device_attach_ioas() - attach a device to an address space
+ * @idev: the device, opened through a front
+ * @ioas: the address space; the caller holds a reference
+ *
+ * What IOPASS_DEVICE_ATTACH does, for a front that names the IOAS its own
+ * way (iopass_vfio.ko: a container).
+ *
+ * Return: 0 or the errno documented for IOPASS_DEVICE_ATTACH.
+ */
+int iopass_device_attach_ioas(struct iopass_device *idev,
+			      struct iopass_ioas *ioas)
+{
+	int ret;
+
+	ret = iopass_device_enter(idev, true);
+	if (ret)
+		return ret;
+	ret = iopass_group_attach(idev, ioas);
+	if (!ret)
+		iopass_device_set_attached(idev, true);
+	iopass_device_exit(idev, true);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(iopass_device_attach_ioas, IOPASS);
+
+/**
+ * iopass_device_detach_ioas() - detach a device, as IOPASS_DEVICE_DETACH
+ * @idev: the device, opened through a front
+ *
+ * Return: 0, -ENOENT if it is not attached, -ENODEV once unbound.
+ */
+int iopass_device_detach_ioas(struct iopass_device *idev)
+{
+	int ret;
+
+	ret = iopass_device_enter(idev, true);
+	if (ret)
+		return ret;
+	ret = iopass_device_detach(idev, NULL);
+	iopass_device_exit(idev, true);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(iopass_device_detach_ioas, IOPASS);
+
 static int iopass_device_attach(void *priv, void *arg)
 {
 	struct iopass_device_attach *cmd = arg;
@@ -244,6 +291,55 @@ static long iopass_device_ioctl(struct file *filp, unsigned int cmd,
 	return iopass_ioctl_finish(&call, ret);
 }
 
+/**
+ * iopass_device_call() - run one of the device's ioctls on a kernel argument
+ * @idev: the device, opened through a front
+ * @cmd: an iopass device ioctl (IOPASS_DEVICE_SET_IRQS, ...)
+ * @arg: its argument struct, in kernel memory, with @size and @flags set;
+ *	user pointers inside it (SET_IRQS's eventfds, REGION_INFO's areas)
+ *	are the caller's user memory
+ *
+ * For a front that speaks another UAPI (iopass_vfio.ko): the argument
+ * rules of iopass_ioctl_prepare() are the front's to apply; this applies
+ * the op's flags and its locking, as the device fd does.
+ *
+ * Return: the handler's result; -ENOTTY for no such ioctl, -EOPNOTSUPP
+ * for flags it does not take, -ENODEV once unbound.
+ */
+long iopass_device_call(struct iopass_device *idev, unsigned int cmd,
+			void *arg)
+{
+	const struct iopass_ioctl_op *ops = idev->ops->ioctls, *op;
+	bool write;
+	int ret;
+
+	for (op = ops; op && op < ops + idev->ops->n_ioctls; op++)
+		if (op->cmd == cmd)
+			break;
+	if (!op || op == ops + idev->ops->n_ioctls) {
+		op = NULL;
+		for (ops = iopass_device_ioctls;
+		     ops < iopass_device_ioctls + ARRAY_SIZE(iopass_device_ioctls);
+		     ops++)
+			if (ops->cmd == cmd)
+				op = ops;
+		if (!op)
+			return -ENOTTY;
+	}
+	if (((u32 *)arg)[1] & ~op->valid_flags)
+		return -EOPNOTSUPP;
+	if (op->lock == IOPASS_IOCTL_LOCK_SELF)
+		return op->execute(idev, arg);
+	write = op->lock == IOPASS_IOCTL_LOCK_WRITE;
+	ret = iopass_device_enter(idev, write);
+	if (ret)
+		return ret;
+	ret = op->execute(idev, arg);
+	iopass_device_exit(idev, write);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(iopass_device_call, IOPASS);
+
 /* pread/pwrite go through a kernel buffer of at most this many bytes. */
 #define IOPASS_RW_CHUNK		PAGE_SIZE
 
@@ -263,14 +359,22 @@ static ssize_t iopass_device_rw_chunk(struct iopass_device *idev, void *kbuf,
 	return ret;
 }
 
-/*
+/**
+ * iopass_device_rw_user() - pread/pwrite of a device, for any front
+ * @idev: the device, opened through a front
+ * @buf: the user's buffer
+ * @count: bytes
+ * @pos: the region offset (IOPASS_REGION_OFFSET())
+ * @write: direction
+ *
  * User memory is copied outside @lock (see iopass_device_enter()), a chunk
- * at a time.  Return: bytes done, or the first chunk's error.
+ * at a time.
+ *
+ * Return: bytes done, or the first chunk's error.
  */
-static ssize_t iopass_device_rw(struct file *filp, char __user *buf,
-				size_t count, loff_t *ppos, bool write)
+ssize_t iopass_device_rw_user(struct iopass_device *idev, char __user *buf,
+			      size_t count, loff_t pos, bool write)
 {
-	struct iopass_device *idev = filp->private_data;
 	size_t done = 0, len;
 	ssize_t ret = 0;
 	void *kbuf;
@@ -288,8 +392,7 @@ static ssize_t iopass_device_rw(struct file *filp, char __user *buf,
 			ret = -EFAULT;
 			break;
 		}
-		ret = iopass_device_rw_chunk(idev, kbuf, len, *ppos + done,
-					     write);
+		ret = iopass_device_rw_chunk(idev, kbuf, len, pos + done, write);
 		if (ret <= 0)
 			break;
 		if (!write && copy_to_user(buf + done, kbuf, ret)) {
@@ -301,32 +404,49 @@ static ssize_t iopass_device_rw(struct file *filp, char __user *buf,
 			break;	/* the region ended, or an access failed */
 	}
 	kfree(kbuf);
-	if (!done)
-		return ret;
-	*ppos += done;
-	return done;
+	return done ? done : ret;
 }
+EXPORT_SYMBOL_NS_GPL(iopass_device_rw_user, IOPASS);
 
 static ssize_t iopass_device_read(struct file *filp, char __user *buf,
 				  size_t count, loff_t *ppos)
 {
-	return iopass_device_rw(filp, buf, count, ppos, false);
+	ssize_t ret = iopass_device_rw_user(filp->private_data, buf, count,
+					    *ppos, false);
+
+	if (ret > 0)
+		*ppos += ret;
+	return ret;
 }
 
 static ssize_t iopass_device_write(struct file *filp, const char __user *buf,
 				   size_t count, loff_t *ppos)
 {
-	return iopass_device_rw(filp, (char __user *)buf, count, ppos, true);
+	ssize_t ret = iopass_device_rw_user(filp->private_data,
+					    (char __user *)buf, count, *ppos,
+					    true);
+
+	if (ret > 0)
+		*ppos += ret;
+	return ret;
 }
 
-/*
+/**
+ * iopass_device_mmap_front() - mmap of a device's region, for any front
+ * @idev: the device, opened through a front
+ * @vma: the mapping; its file's f_mapping must be the front's own (its
+ *	BAR mappings are zapped through it)
+ *
  * mmap runs with mmap_lock held, and @lock's holders touch user memory:
  * no @lock here.  A mapping made while the device is being revoked is
  * harmless: the backend refuses to fault it in once revoked.
+ *
+ * Return: 0 or the backend's errno; -ENODEV once revoked, -EPERM while
+ * detached.
  */
-static int iopass_device_mmap(struct file *filp, struct vm_area_struct *vma)
+int iopass_device_mmap_front(struct iopass_device *idev,
+			     struct vm_area_struct *vma)
 {
-	struct iopass_device *idev = filp->private_data;
 	int ret;
 
 	if (!idev->ops->mmap)
@@ -336,12 +456,25 @@ static int iopass_device_mmap(struct file *filp, struct vm_area_struct *vma)
 	ret = iopass_device_check_attached(idev);
 	return ret ? ret : idev->ops->mmap(idev, vma);
 }
+EXPORT_SYMBOL_NS_GPL(iopass_device_mmap_front, IOPASS);
 
-static int iopass_device_open(struct inode *inode, struct file *filp)
+static int iopass_device_mmap(struct file *filp, struct vm_area_struct *vma)
 {
-	struct iopass_device *idev = container_of(inode->i_cdev,
-						  struct iopass_device, cdev);
+	return iopass_device_mmap_front(filp->private_data, vma);
+}
 
+/**
+ * iopass_device_open_front() - make a front the device's one owner
+ * @idev: the device
+ *
+ * The char device is one front; iopass_vfio.ko's device fd is another.
+ * Either way the device has one owner at a time.
+ *
+ * Return: 0; -EBUSY if it is open already (through either front),
+ * -ENODEV once unbound, or the backend's open error.
+ */
+int iopass_device_open_front(struct iopass_device *idev)
+{
 	int ret = 0;
 
 	if (atomic_cmpxchg(&idev->opened, 0, 1))
@@ -354,18 +487,32 @@ static int iopass_device_open(struct inode *inode, struct file *filp)
 	/* Only this opener writes it while it holds @opened. */
 	WRITE_ONCE(idev->backend_open, !ret);
 	up_read(&idev->lock);
-	if (ret) {
+	if (ret)
 		atomic_set(&idev->opened, 0);
-		return ret;
-	}
-	filp->private_data = idev;
-	return 0;
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(iopass_device_open_front, IOPASS);
+
+static int iopass_device_open(struct inode *inode, struct file *filp)
+{
+	struct iopass_device *idev = container_of(inode->i_cdev,
+						  struct iopass_device, cdev);
+	int ret = iopass_device_open_front(idev);
+
+	if (!ret)
+		filp->private_data = idev;
+	return ret;
 }
 
-static int iopass_device_fd_release(struct inode *inode, struct file *filp)
+/**
+ * iopass_device_release_front() - the owner's fd is gone
+ * @idev: the device, opened with iopass_device_open_front()
+ *
+ * Closes the backend (interrupts off, mappings zapped, reset), detaches
+ * the device and makes it free to open again.
+ */
+void iopass_device_release_front(struct iopass_device *idev)
 {
-	struct iopass_device *idev = filp->private_data;
-
 	down_read(&idev->lock);
 	if (idev->live) {
 		if (idev->backend_open && idev->ops->close)
@@ -377,6 +524,12 @@ static int iopass_device_fd_release(struct inode *inode, struct file *filp)
 	atomic_set(&idev->opened, 0);
 	up_read(&idev->lock);
 	wake_up(&idev->released);
+}
+EXPORT_SYMBOL_NS_GPL(iopass_device_release_front, IOPASS);
+
+static int iopass_device_fd_release(struct inode *inode, struct file *filp)
+{
+	iopass_device_release_front(filp->private_data);
 	return 0;
 }
 

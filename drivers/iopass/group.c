@@ -432,3 +432,4 @@ int iopass_group_id(struct iopass_group *group)
 {
 	return group->iommu_group ? iommu_group_id(group->iommu_group) : -1;
 }
+EXPORT_SYMBOL_NS_GPL(iopass_group_id, IOPASS);

@@ -176,7 +176,7 @@ struct iopass_ioas *iopass_ioas_alloc(struct mm_struct *mm)
 	ioas->user = get_current_user();
 	return ioas;
 }
-EXPORT_SYMBOL_IF_KUNIT(iopass_ioas_alloc);
+EXPORT_SYMBOL_NS_GPL(iopass_ioas_alloc, IOPASS);
 
 /*
  * Pins are charged to the user who created the IOAS (user->locked_vm, as
@@ -311,7 +311,7 @@ void iopass_ioas_put(struct iopass_ioas *ioas)
 {
 	kref_put(&ioas->kref, iopass_ioas_release);
 }
-EXPORT_SYMBOL_IF_KUNIT(iopass_ioas_put);
+EXPORT_SYMBOL_NS_GPL(iopass_ioas_put, IOPASS);
 
 /* The alignment every IOVA, length and user address must have. */
 static unsigned long iopass_ioas_alignment(struct iopass_ioas *ioas)
@@ -674,7 +674,7 @@ out_free_map:
 	kmem_cache_free(iopass_map_cache, map);
 	return ret;
 }
-EXPORT_SYMBOL_IF_KUNIT(iopass_ioas_map);
+EXPORT_SYMBOL_NS_GPL(iopass_ioas_map, IOPASS);
 
 /**
  * iopass_ioas_unmap() - remove every mapping in [@iova, @iova + @length)
@@ -733,7 +733,7 @@ out_unlock:
 	mutex_unlock(&ioas->lock);
 	return ret;
 }
-EXPORT_SYMBOL_IF_KUNIT(iopass_ioas_unmap);
+EXPORT_SYMBOL_NS_GPL(iopass_ioas_unmap, IOPASS);
 
 /**
  * iopass_ioas_iova_ranges() - the usable IOVA ranges and the alignment
@@ -756,7 +756,21 @@ unsigned int iopass_ioas_iova_ranges(struct iopass_ioas *ioas,
 	mutex_unlock(&ioas->lock);
 	return n;
 }
-EXPORT_SYMBOL_IF_KUNIT(iopass_ioas_iova_ranges);
+EXPORT_SYMBOL_NS_GPL(iopass_ioas_iova_ranges, IOPASS);
+
+/**
+ * iopass_ioas_mappings_left() - how many more mappings @ioas may hold
+ * @ioas: the address space
+ *
+ * Return: max_mappings less the mappings it holds (and MAPs under way).
+ */
+unsigned int iopass_ioas_mappings_left(struct iopass_ioas *ioas)
+{
+	unsigned long n = READ_ONCE(ioas->nr_maps), max = READ_ONCE(max_mappings);
+
+	return n < max ? max - n : 0;
+}
+EXPORT_SYMBOL_NS_GPL(iopass_ioas_mappings_left, IOPASS);
 
 /* Take @group's reserved regions into @ioas, refusing overlapping maps. */
 static int iopass_ioas_add_resv(struct iopass_ioas *ioas,

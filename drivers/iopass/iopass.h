@@ -270,6 +270,17 @@ void iopass_device_put(struct iopass_device *idev);
 int iopass_device_check_attached(struct iopass_device *idev);
 int iopass_device_enter(struct iopass_device *idev, bool write);
 void iopass_device_exit(struct iopass_device *idev, bool write);
+int iopass_device_open_front(struct iopass_device *idev);
+void iopass_device_release_front(struct iopass_device *idev);
+int iopass_device_attach_ioas(struct iopass_device *idev,
+			      struct iopass_ioas *ioas);
+int iopass_device_detach_ioas(struct iopass_device *idev);
+ssize_t iopass_device_rw_user(struct iopass_device *idev, char __user *buf,
+			      size_t count, loff_t pos, bool write);
+int iopass_device_mmap_front(struct iopass_device *idev,
+			     struct vm_area_struct *vma);
+long iopass_device_call(struct iopass_device *idev, unsigned int cmd,
+			void *arg);
 
 /* group.c */
 enum iopass_domain_type iopass_device_domain_type(struct iopass_device *idev);
@@ -298,6 +309,7 @@ int iopass_ioas_unmap(struct iopass_ioas *ioas, u64 iova, u64 length, bool all,
 		      u64 *unmapped);
 int iopass_ioas_init(void);
 void iopass_ioas_exit(void);
+unsigned int iopass_ioas_mappings_left(struct iopass_ioas *ioas);
 unsigned int iopass_ioas_iova_ranges(struct iopass_ioas *ioas,
 				     struct iopass_iova_range *out,
 				     unsigned int max, unsigned long *align);

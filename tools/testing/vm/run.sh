@@ -57,6 +57,13 @@ if [ -n "$MODDIR" ]; then
 		*) cp "$f" "$root/lib/modules/" ;;
 		esac
 	done
+	# The kernel's vfio, not loaded: iopass_vfio's refusal test loads it.
+	mkdir -p "$root/lib/modules/vfio"
+	f=$(ls "$MODDIR/kernel/drivers/vfio/vfio.ko"* | head -n1)
+	case "$f" in
+	*.xz) xz -dc "$f" >"$root/lib/modules/vfio/vfio.ko" ;;
+	*) cp "$f" "$root/lib/modules/vfio/vfio.ko" ;;
+	esac
 fi
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$outdir/initramfs.cpio.gz"
 flock -u 8

@@ -1,0 +1,465 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VFIO groups, /dev/vfio/<N>: one per IOMMU group that holds devices bound
+ * to iopass-pci, found on the iopass bus (at load, then by a bus notifier
+ * as devices come and go).
+ *
+ * iopass claimed DMA ownership of the whole group when the first of its
+ * devices bound, and refuses a group another driver holds: a group that
+ * exists here is viable.
+ *
+ * A group joined to a container with an IOMMU set "claims" its devices:
+ * each is opened through iopass's front API (so the char device, the other
+ * front, gets EBUSY) and attached to the container's address space.  The
+ * claim ends when the group leaves the container, which happens at
+ * UNSET_CONTAINER or when the last of its fds (the group fd and any device
+ * fd) is closed.
+ */
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/idr.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "vfio_private.h"
+
+/* As many groups as the kernel's vfio allows minors for. */
+#define IOPASS_VFIO_MINORS	(1U << MINORBITS)
+
+static DEFINE_MUTEX(iopass_vfio_groups_lock);	/* the list, nr_devices */
+static LIST_HEAD(iopass_vfio_groups);
+static DEFINE_IDA(iopass_vfio_minors);
+static dev_t iopass_vfio_devt;
+
+static struct iopass_vfio_group *iopass_vfio_group_find(int id)
+{
+	struct iopass_vfio_group *group;
+
+	lockdep_assert_held(&iopass_vfio_groups_lock);
+	list_for_each_entry(group, &iopass_vfio_groups, node)
+		if (group->id == id)
+			return group;
+	return NULL;
+}
+
+static void iopass_vfio_group_release(struct kref *kref)
+{
+	struct iopass_vfio_group *group =
+		container_of(kref, struct iopass_vfio_group, kref);
+
+	put_device(&group->dev);
+}
+
+/**
+ * iopass_vfio_group_put() - drop a reference to @group
+ * @group: the group
+ */
+void iopass_vfio_group_put(struct iopass_vfio_group *group)
+{
+	kref_put(&group->kref, iopass_vfio_group_release);
+}
+
+static void iopass_vfio_group_dev_release(struct device *dev)
+{
+	struct iopass_vfio_group *group =
+		container_of(dev, struct iopass_vfio_group, dev);
+
+	ida_free(&iopass_vfio_minors, MINOR(dev->devt));
+	mutex_destroy(&group->lock);
+	kfree(group->devs);
+	kfree(group);
+}
+
+/* Match an iopass device of IOMMU group @data (an int *). */
+static int iopass_vfio_in_group(struct device *dev, const void *data)
+{
+	return iopass_group_id(to_iopass_device(dev)->group) == *(const int *)data;
+}
+
+/* Release every device the group's session claimed. */
+static void iopass_vfio_group_release_devs(struct iopass_vfio_group *group)
+{
+	while (group->nr_devs) {
+		struct iopass_device *idev = group->devs[--group->nr_devs];
+
+		iopass_device_release_front(idev);	/* detaches too */
+		iopass_device_put(idev);
+	}
+}
+
+/**
+ * iopass_vfio_group_claim() - open the group's iopass devices and attach
+ *	them to @ioas
+ * @group: a group joining a container (its lock held)
+ * @ioas: the container's address space
+ *
+ * Return: 0; -EBUSY if one is open through the char device; -ENODEV if
+ * the group has no device left; or the attach errno.  All or nothing.
+ */
+int iopass_vfio_group_claim(struct iopass_vfio_group *group,
+			    struct iopass_ioas *ioas)
+{
+	struct iopass_device *idev;
+	struct device *dev = NULL;
+	unsigned int max;
+	int ret = 0;
+
+	lockdep_assert_held(&group->lock);
+	mutex_lock(&iopass_vfio_groups_lock);
+	max = group->nr_devices;
+	mutex_unlock(&iopass_vfio_groups_lock);
+	group->devs = kcalloc(max ?: 1, sizeof(*group->devs), GFP_KERNEL);
+	if (!group->devs)
+		return -ENOMEM;
+	/* Each device found comes with a reference: the claim keeps it. */
+	while ((dev = bus_find_device(&iopass_bus_type, dev, &group->id,
+				      iopass_vfio_in_group))) {
+		idev = to_iopass_device(dev);
+		ret = group->nr_devs == max ? -EAGAIN :	/* bound meanwhile */
+		      iopass_device_open_front(idev);
+		if (!ret) {
+			ret = iopass_device_attach_ioas(idev, ioas);
+			if (ret)
+				iopass_device_release_front(idev);
+		}
+		if (ret) {
+			put_device(dev);
+			break;
+		}
+		group->devs[group->nr_devs++] = idev;
+	}
+	if (!ret && !group->nr_devs)
+		ret = -ENODEV;
+	if (ret) {
+		iopass_vfio_group_release_devs(group);
+		kfree(group->devs);
+		group->devs = NULL;
+	}
+	return ret;
+}
+
+/**
+ * iopass_vfio_group_unclaim() - give back what iopass_vfio_group_claim()
+ *	took
+ * @group: the group (its lock held), with no device fd open
+ */
+void iopass_vfio_group_unclaim(struct iopass_vfio_group *group)
+{
+	lockdep_assert_held(&group->lock);
+	iopass_vfio_group_release_devs(group);
+	kfree(group->devs);
+	group->devs = NULL;
+}
+
+/* The group's last fd is gone: its session ends. */
+static void iopass_vfio_group_session_end(struct iopass_vfio_group *group)
+{
+	lockdep_assert_held(&group->lock);
+	if (!group->opened && !group->device_fds && group->container)
+		iopass_vfio_container_leave(group);
+}
+
+/**
+ * iopass_vfio_group_device_closed() - a device fd of @group was released
+ * @group: the group
+ */
+void iopass_vfio_group_device_closed(struct iopass_vfio_group *group)
+{
+	mutex_lock(&group->lock);
+	group->device_fds--;
+	iopass_vfio_group_session_end(group);
+	mutex_unlock(&group->lock);
+	iopass_vfio_group_put(group);
+}
+
+static int iopass_vfio_group_open(struct inode *inode, struct file *filp)
+{
+	struct iopass_vfio_group *group =
+		container_of(inode->i_cdev, struct iopass_vfio_group, cdev);
+	int ret = 0;
+
+	mutex_lock(&iopass_vfio_groups_lock);
+	if (!group->nr_devices)
+		ret = -ENODEV;	/* its last device went away */
+	else
+		kref_get(&group->kref);
+	mutex_unlock(&iopass_vfio_groups_lock);
+	if (ret)
+		return ret;
+	mutex_lock(&group->lock);
+	if (group->opened)
+		ret = -EBUSY;
+	group->opened = true;
+	mutex_unlock(&group->lock);
+	if (ret) {
+		iopass_vfio_group_put(group);
+		return ret;
+	}
+	filp->private_data = group;
+	return 0;
+}
+
+static int iopass_vfio_group_fd_release(struct inode *inode, struct file *filp)
+{
+	struct iopass_vfio_group *group = filp->private_data;
+
+	mutex_lock(&group->lock);
+	group->opened = false;
+	iopass_vfio_group_session_end(group);
+	mutex_unlock(&group->lock);
+	iopass_vfio_group_put(group);
+	return 0;
+}
+
+static int iopass_vfio_group_status(struct iopass_vfio_group *group,
+				    void __user *uarg)
+{
+	size_t minsz = offsetofend(struct vfio_group_status, flags);
+	struct vfio_group_status status;
+
+	if (copy_from_user(&status, uarg, minsz))
+		return -EFAULT;
+	if (status.argsz < minsz)
+		return -EINVAL;
+	/* Viable: iopass owns DMA for the whole group, or it would not be here. */
+	status.flags = VFIO_GROUP_FLAGS_VIABLE;
+	mutex_lock(&group->lock);
+	if (group->container)
+		status.flags |= VFIO_GROUP_FLAGS_CONTAINER_SET;
+	mutex_unlock(&group->lock);
+	return copy_to_user(uarg, &status, minsz) ? -EFAULT : 0;
+}
+
+static int iopass_vfio_group_set_container(struct iopass_vfio_group *group,
+					   int __user *uarg)
+{
+	struct file *file;
+	int fd, ret;
+
+	if (get_user(fd, uarg))
+		return -EFAULT;
+	file = fget(fd);
+	if (!file)
+		return -EBADF;
+	mutex_lock(&group->lock);
+	ret = group->container ? -EINVAL :
+	      iopass_vfio_container_join(group, file);
+	mutex_unlock(&group->lock);
+	fput(file);
+	return ret;
+}
+
+static int iopass_vfio_group_unset_container(struct iopass_vfio_group *group)
+{
+	int ret = 0;
+
+	mutex_lock(&group->lock);
+	if (!group->container)
+		ret = -EINVAL;
+	else if (group->device_fds)
+		ret = -EBUSY;
+	else
+		iopass_vfio_container_leave(group);
+	mutex_unlock(&group->lock);
+	return ret;
+}
+
+static int iopass_vfio_group_get_device_fd(struct iopass_vfio_group *group,
+					   char __user *uname)
+{
+	struct iopass_device *idev = NULL;
+	unsigned int i;
+	char *name;
+	int ret;
+
+	name = strndup_user(uname, PAGE_SIZE);
+	if (IS_ERR(name))
+		return PTR_ERR(name);
+	mutex_lock(&group->lock);
+	ret = -EINVAL;		/* no container, or its IOMMU not set */
+	if (group->devs) {
+		ret = -ENODEV;
+		for (i = 0; i < group->nr_devs; i++)
+			if (!strcmp(dev_name(group->devs[i]->dev.parent), name))
+				idev = group->devs[i];
+	}
+	if (idev) {
+		ret = iopass_vfio_device_open(group, idev);
+		if (ret >= 0) {
+			group->device_fds++;
+			kref_get(&group->kref);
+		}
+	}
+	mutex_unlock(&group->lock);
+	kfree(name);
+	return ret;
+}
+
+static long iopass_vfio_group_ioctl(struct file *filp, unsigned int cmd,
+				    unsigned long arg)
+{
+	struct iopass_vfio_group *group = filp->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case VFIO_GROUP_GET_STATUS:
+		return iopass_vfio_group_status(group, uarg);
+	case VFIO_GROUP_SET_CONTAINER:
+		return iopass_vfio_group_set_container(group, uarg);
+	case VFIO_GROUP_UNSET_CONTAINER:
+		return iopass_vfio_group_unset_container(group);
+	case VFIO_GROUP_GET_DEVICE_FD:
+		return iopass_vfio_group_get_device_fd(group, uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations iopass_vfio_group_fops = {
+	.owner = THIS_MODULE,
+	.open = iopass_vfio_group_open,
+	.release = iopass_vfio_group_fd_release,
+	.unlocked_ioctl = iopass_vfio_group_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+/* An iopass device of IOMMU group @id appeared: its group gets a node. */
+static int iopass_vfio_group_add(int id)
+{
+	struct iopass_vfio_group *group;
+	int minor, ret;
+
+	lockdep_assert_held(&iopass_vfio_groups_lock);
+	group = iopass_vfio_group_find(id);
+	if (group) {
+		group->nr_devices++;
+		return 0;
+	}
+	minor = ida_alloc_max(&iopass_vfio_minors, IOPASS_VFIO_MINORS - 1,
+			      GFP_KERNEL);
+	if (minor < 0)
+		return minor;
+	group = kzalloc(sizeof(*group), GFP_KERNEL);
+	if (!group) {
+		ida_free(&iopass_vfio_minors, minor);
+		return -ENOMEM;
+	}
+	kref_init(&group->kref);
+	group->id = id;
+	group->nr_devices = 1;
+	mutex_init(&group->lock);
+	device_initialize(&group->dev);
+	group->dev.devt = MKDEV(MAJOR(iopass_vfio_devt), minor);
+	group->dev.parent = iopass_vfio_misc.this_device;
+	group->dev.release = iopass_vfio_group_dev_release;
+	cdev_init(&group->cdev, &iopass_vfio_group_fops);
+	group->cdev.owner = THIS_MODULE;
+	/* '!' is '/' in devtmpfs: the node is /dev/vfio/<id>, as VFIO's. */
+	ret = dev_set_name(&group->dev, "vfio!%d", id);
+	if (!ret)
+		ret = cdev_device_add(&group->cdev, &group->dev);
+	if (ret) {
+		put_device(&group->dev);
+		return ret;
+	}
+	list_add(&group->node, &iopass_vfio_groups);
+	return 0;
+}
+
+/* The last iopass device of group @id went: the node goes too. */
+static void iopass_vfio_group_remove(int id)
+{
+	struct iopass_vfio_group *group;
+
+	lockdep_assert_held(&iopass_vfio_groups_lock);
+	group = iopass_vfio_group_find(id);
+	if (!group || --group->nr_devices)
+		return;
+	list_del(&group->node);
+	cdev_device_del(&group->cdev, &group->dev);
+	iopass_vfio_group_put(group);	/* open fds keep it */
+}
+
+/*
+ * The iopass devices counted in a group, by their IDs: the scan at load
+ * and the notifier may both see a device bound meanwhile; it counts once.
+ */
+static DEFINE_XARRAY(iopass_vfio_members);
+
+static int iopass_vfio_bus_event(struct notifier_block *nb,
+				 unsigned long action, void *data)
+{
+	struct iopass_device *idev = to_iopass_device(data);
+	int id = iopass_group_id(idev->group);
+
+	if (id < 0)
+		return NOTIFY_DONE;	/* a mock device: no IOMMU group */
+	mutex_lock(&iopass_vfio_groups_lock);
+	if (action == BUS_NOTIFY_ADD_DEVICE &&
+	    !xa_insert(&iopass_vfio_members, idev->id, idev, GFP_KERNEL) &&
+	    iopass_vfio_group_add(id)) {
+		xa_erase(&iopass_vfio_members, idev->id);
+		pr_warn("iopass_vfio: no /dev/vfio/%d for %s\n", id,
+			dev_name(&idev->dev));
+	} else if (action == BUS_NOTIFY_DEL_DEVICE &&
+		   xa_erase(&iopass_vfio_members, idev->id)) {
+		iopass_vfio_group_remove(id);
+	}
+	mutex_unlock(&iopass_vfio_groups_lock);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block iopass_vfio_bus_nb = {
+	.notifier_call = iopass_vfio_bus_event,
+};
+
+static int iopass_vfio_add_existing(struct device *dev, void *unused)
+{
+	iopass_vfio_bus_event(NULL, BUS_NOTIFY_ADD_DEVICE, dev);
+	return 0;
+}
+
+/**
+ * iopass_vfio_groups_init() - a node for every group with iopass devices
+ *
+ * Return: 0 or a negative errno.
+ */
+int iopass_vfio_groups_init(void)
+{
+	int ret;
+
+	ret = alloc_chrdev_region(&iopass_vfio_devt, 0, IOPASS_VFIO_MINORS,
+				  "iopass-vfio");
+	if (ret)
+		return ret;
+	/* The notifier first: a device bound meanwhile is not missed. */
+	ret = bus_register_notifier(&iopass_bus_type, &iopass_vfio_bus_nb);
+	if (ret) {
+		unregister_chrdev_region(iopass_vfio_devt, IOPASS_VFIO_MINORS);
+		return ret;
+	}
+	bus_for_each_dev(&iopass_bus_type, NULL, NULL, iopass_vfio_add_existing);
+	return 0;
+}
+
+/**
+ * iopass_vfio_groups_exit() - remove every group node
+ *
+ * The module cannot go while an fd is open (each holds it).
+ */
+void iopass_vfio_groups_exit(void)
+{
+	struct iopass_vfio_group *group, *tmp;
+
+	bus_unregister_notifier(&iopass_bus_type, &iopass_vfio_bus_nb);
+	mutex_lock(&iopass_vfio_groups_lock);
+	list_for_each_entry_safe(group, tmp, &iopass_vfio_groups, node) {
+		group->nr_devices = 1;
+		iopass_vfio_group_remove(group->id);
+	}
+	xa_destroy(&iopass_vfio_members);
+	mutex_unlock(&iopass_vfio_groups_lock);
+	unregister_chrdev_region(iopass_vfio_devt, IOPASS_VFIO_MINORS);
+}

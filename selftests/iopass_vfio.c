@@ -1,0 +1,437 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The VFIO-compatible front (iopass_vfio.ko), driven the way VFIO's own
+ * clients drive the kernel's vfio: container, group, device fd, through
+ * <linux/vfio.h> alone.  An edu does DMA into memory mapped with
+ * VFIO_IOMMU_MAP_DMA and raises MSI to an eventfd set with
+ * VFIO_DEVICE_SET_IRQS; the nvme's BAR 0 shows the sparse-mmap capability
+ * around its MSI-X table.  Bad input gets VFIO's errnos; the device has one
+ * owner across both fronts.
+ *
+ * Beside the kernel's own vfio module the front must refuse to load, and
+ * say why: the stock kernels' vfio.ko is in the rig's initramfs for that.
+ */
+#include <linux/vfio.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+
+#include "iopass_util.h"
+#include "kselftest_harness.h"
+
+#define SZ_4K		0x1000UL
+#define SZ_1M		0x100000UL
+#define IOVA_BUF	0x100000UL
+#define EDU_IRQ_RAISE	0x60
+#define EDU_IRQ_ACK	0x64
+#define NVME_VENDOR	0x1b36
+#define NVME_DEVICE	0x0010
+#define VFIO_KO		"/iopass/iopass_vfio.ko"
+#define KERNEL_VFIO_KO	"/lib/modules/vfio/vfio.ko"
+
+static int vfio_module_load(void)
+{
+	int fd = open(VFIO_KO, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+static int vfio_module_unload(void)
+{
+	return syscall(SYS_delete_module, "iopass_vfio", O_NONBLOCK) ? -errno : 0;
+}
+
+/*
+ * The kernel's own vfio holds /dev/vfio/vfio: loaded (it is in
+ * /sys/module), or built in (the node is there and it is not ours).
+ */
+static bool kernel_vfio_present(void)
+{
+	return !access("/sys/module/vfio", F_OK) ||
+	       (!access("/dev/vfio/vfio", F_OK) &&
+		access("/sys/module/iopass_vfio", F_OK));
+}
+
+/* The region offset VFIO gives region @i. */
+static off_t region_off(int i)
+{
+	return (off_t)i << 40;
+}
+
+FIXTURE(vfio) {
+	char bdf[32];
+	int group_id;
+	int container, group, dev;
+};
+
+FIXTURE_VARIANT(vfio) {
+	unsigned int vendor, device;
+};
+
+FIXTURE_VARIANT_ADD(vfio, edu) {
+	.vendor = EDU_VENDOR, .device = EDU_DEVICE,
+};
+
+FIXTURE_VARIANT_ADD(vfio, nvme) {
+	.vendor = NVME_VENDOR, .device = NVME_DEVICE,
+};
+
+FIXTURE_SETUP(vfio)
+{
+	char path[PATH_MAX];
+
+	self->container = -1;
+	self->group = -1;
+	self->dev = -1;
+	if (kernel_vfio_present())
+		SKIP(return, "the kernel's vfio holds /dev/vfio/vfio here");
+	ASSERT_EQ(0, pci_find(variant->vendor, variant->device, ALONE_IN_GROUP,
+			      0, self->bdf, sizeof(self->bdf)));
+	ASSERT_EQ(0, pci_bind(self->bdf, "iopass-pci"));
+	ASSERT_EQ(0, vfio_module_load());
+	self->group_id = pci_iommu_group(self->bdf);
+	ASSERT_LE(0, self->group_id);
+	self->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->container);
+	snprintf(path, sizeof(path), "/dev/vfio/%d", self->group_id);
+	self->group = open(path, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->group) TH_LOG("%s: %s", path, strerror(errno));
+}
+
+FIXTURE_TEARDOWN(vfio)
+{
+	if (self->dev >= 0)
+		close(self->dev);
+	if (self->group >= 0)
+		close(self->group);
+	if (self->container >= 0)
+		close(self->container);
+	if (!kernel_vfio_present())
+		EXPECT_EQ(0, vfio_module_unload());
+	pci_release(self->bdf);
+}
+
+/* SET_CONTAINER, SET_IOMMU(type1v2), GET_DEVICE_FD: what QEMU does. */
+static int vfio_connect(struct _test_data_vfio *self)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+
+	if (ioctl(self->group, VFIO_GROUP_GET_STATUS, &status) ||
+	    !(status.flags & VFIO_GROUP_FLAGS_VIABLE))
+		return -EINVAL;
+	if (ioctl(self->group, VFIO_GROUP_SET_CONTAINER, &self->container) ||
+	    ioctl(self->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+		return -errno;
+	self->dev = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD, self->bdf);
+	return self->dev < 0 ? -errno : 0;
+}
+
+static int vfio_map(int container, void *va, __u64 iova, __u64 size)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uintptr_t)va, .iova = iova, .size = size,
+	};
+
+	return ioctl(container, VFIO_IOMMU_MAP_DMA, &map) ? -errno : 0;
+}
+
+/* UNMAP_DMA; *@size in: the range, out: what was unmapped. */
+static int vfio_unmap(int container, __u64 iova, __u64 *size, __u32 flags)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap), .flags = flags, .iova = iova,
+		.size = *size,
+	};
+	int ret = ioctl(container, VFIO_IOMMU_UNMAP_DMA, &unmap) ? -errno : 0;
+
+	*size = unmap.size;
+	return ret;
+}
+
+static int cfg_rw(int dev, off_t off, void *val, size_t len, bool write)
+{
+	off_t pos = region_off(VFIO_PCI_CONFIG_REGION_INDEX) + off;
+	ssize_t n = write ? pwrite(dev, val, len, pos) : pread(dev, val, len, pos);
+
+	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EIO;
+}
+
+TEST_F(vfio, container_and_group_rules)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	char path[PATH_MAX];
+	int bad = open("/dev/null", O_RDWR);
+
+	EXPECT_EQ(VFIO_API_VERSION, ioctl(self->container, VFIO_GET_API_VERSION));
+	EXPECT_EQ(1, ioctl(self->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU));
+	EXPECT_EQ(1, ioctl(self->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU));
+	EXPECT_EQ(1, ioctl(self->container, VFIO_CHECK_EXTENSION, VFIO_UNMAP_ALL));
+	EXPECT_EQ(0, ioctl(self->container, VFIO_CHECK_EXTENSION, VFIO_SPAPR_TCE_IOMMU));
+	EXPECT_EQ(0, ioctl(self->container, VFIO_CHECK_EXTENSION, VFIO_NOIOMMU_IOMMU));
+	/* No group yet: no IOMMU can be set. */
+	EXPECT_EQ(-EINVAL, ioctl_errno(self->container, VFIO_SET_IOMMU,
+				       (void *)VFIO_TYPE1v2_IOMMU));
+
+	/* One opener per group. */
+	snprintf(path, sizeof(path), "/dev/vfio/%d", self->group_id);
+	EXPECT_EQ(-1, open(path, O_RDWR));
+	EXPECT_EQ(EBUSY, errno);
+
+	ASSERT_EQ(0, ioctl_errno(self->group, VFIO_GROUP_GET_STATUS, &status));
+	EXPECT_EQ(VFIO_GROUP_FLAGS_VIABLE, status.flags);
+	EXPECT_EQ(-EINVAL, ioctl_errno(self->group, VFIO_GROUP_UNSET_CONTAINER, NULL));
+	EXPECT_EQ(-EBADFD, ioctl_errno(self->group, VFIO_GROUP_SET_CONTAINER, &bad));
+	ASSERT_EQ(0, ioctl_errno(self->group, VFIO_GROUP_SET_CONTAINER,
+				 &self->container));
+	EXPECT_EQ(-EINVAL, ioctl_errno(self->group, VFIO_GROUP_SET_CONTAINER,
+				       &self->container));
+	/* A device fd needs the IOMMU set first. */
+	EXPECT_EQ(-EINVAL, ioctl_errno(self->group, VFIO_GROUP_GET_DEVICE_FD,
+				       self->bdf));
+	EXPECT_EQ(-ENODEV, ioctl_errno(self->container, VFIO_SET_IOMMU,
+				       (void *)VFIO_SPAPR_TCE_IOMMU));
+	ASSERT_EQ(0, ioctl_errno(self->container, VFIO_SET_IOMMU,
+				 (void *)VFIO_TYPE1v2_IOMMU));
+	EXPECT_EQ(-EINVAL, ioctl_errno(self->container, VFIO_SET_IOMMU,
+				       (void *)VFIO_TYPE1v2_IOMMU));
+	ASSERT_EQ(0, ioctl_errno(self->group, VFIO_GROUP_GET_STATUS, &status));
+	EXPECT_EQ(VFIO_GROUP_FLAGS_VIABLE | VFIO_GROUP_FLAGS_CONTAINER_SET,
+		  status.flags);
+	EXPECT_EQ(-ENODEV, ioctl_errno(self->group, VFIO_GROUP_GET_DEVICE_FD,
+				       "0000:ff:1f.7"));
+	EXPECT_EQ(-ENOTTY, ioctl_errno(self->group, _IO(VFIO_TYPE, VFIO_BASE + 60),
+				       NULL));
+
+	self->dev = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD, self->bdf);
+	ASSERT_LE(0, self->dev);
+	/* The device is owned through one front at a time. */
+	EXPECT_EQ(-EBUSY, iopass_open(self->bdf));
+	EXPECT_EQ(-EBUSY, ioctl_errno(self->group, VFIO_GROUP_UNSET_CONTAINER, NULL));
+	close(self->dev);
+	self->dev = -1;
+	EXPECT_EQ(0, ioctl_errno(self->group, VFIO_GROUP_UNSET_CONTAINER, NULL));
+	/* Given back: the native front may open it again. */
+	bad = iopass_open(self->bdf);
+	EXPECT_LE(0, bad);
+	close(bad);
+}
+
+TEST_F(vfio, iommu_info_and_map_unmap_rules)
+{
+	struct vfio_iommu_type1_info *info;
+	struct vfio_info_cap_header *cap;
+	__u32 argsz = sizeof(*info);
+	bool ranges = false, avail = false;
+	__u32 next;
+	void *buf = mmap(NULL, 4 * SZ_4K, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	__u64 size;
+
+	ASSERT_NE(MAP_FAILED, buf);
+	ASSERT_EQ(0, vfio_connect(self));
+
+	/* The argsz dance: too small for the capabilities, then enough. */
+	info = calloc(1, 4096);
+	info->argsz = argsz;
+	ASSERT_EQ(0, ioctl_errno(self->container, VFIO_IOMMU_GET_INFO, info));
+	EXPECT_TRUE(info->flags & VFIO_IOMMU_INFO_PGSIZES);
+	EXPECT_TRUE(info->flags & VFIO_IOMMU_INFO_CAPS);
+	EXPECT_EQ(SZ_4K, info->iova_pgsizes & -info->iova_pgsizes);
+	ASSERT_LT(argsz, info->argsz);
+	ASSERT_GE(4096, info->argsz);
+	ASSERT_EQ(0, ioctl_errno(self->container, VFIO_IOMMU_GET_INFO, info));
+	ASSERT_NE(0, info->cap_offset);
+	cap = (void *)info + info->cap_offset;
+	do {
+		if (cap->id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE)
+			ranges = ((struct vfio_iommu_type1_info_cap_iova_range *)cap)->nr_iovas > 0;
+		if (cap->id == VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL)
+			avail = ((struct vfio_iommu_type1_info_dma_avail *)cap)->avail > 0;
+		next = cap->next;
+		cap = (void *)info + next;
+	} while (next);
+	EXPECT_TRUE(ranges);
+	EXPECT_TRUE(avail);
+	free(info);
+
+	ASSERT_EQ(0, vfio_map(self->container, buf, IOVA_BUF, 2 * SZ_4K));
+	EXPECT_EQ(-EEXIST, vfio_map(self->container, buf, IOVA_BUF + SZ_4K, SZ_4K));
+	EXPECT_EQ(-EINVAL, vfio_map(self->container, buf, IOVA_BUF + 0x10, SZ_4K));
+	EXPECT_EQ(-EINVAL, vfio_map(self->container, buf, 0, 0));
+	/* type1v2: no cutting through a mapping; nothing there is no error. */
+	size = SZ_4K;
+	EXPECT_EQ(-EINVAL, vfio_unmap(self->container, IOVA_BUF, &size, 0));
+	size = SZ_1M;
+	EXPECT_EQ(0, vfio_unmap(self->container, 16 * SZ_1M, &size, 0));
+	EXPECT_EQ(0, size);
+	ASSERT_EQ(0, vfio_map(self->container, buf + 2 * SZ_4K, IOVA_BUF + 4 * SZ_4K,
+			      SZ_4K));
+	/* A range over both mappings and the hole between. */
+	size = 5 * SZ_4K;
+	EXPECT_EQ(0, vfio_unmap(self->container, IOVA_BUF, &size, 0));
+	EXPECT_EQ(3 * SZ_4K, size);
+	ASSERT_EQ(0, vfio_map(self->container, buf, IOVA_BUF, SZ_4K));
+	size = 0;
+	EXPECT_EQ(0, vfio_unmap(self->container, 0, &size,
+				VFIO_DMA_UNMAP_FLAG_ALL));
+	EXPECT_EQ(SZ_4K, size);
+	size = SZ_4K;
+	EXPECT_EQ(-EINVAL, vfio_unmap(self->container, 0, &size,
+				      VFIO_DMA_UNMAP_FLAG_ALL));
+	munmap(buf, 4 * SZ_4K);
+}
+
+TEST_F(vfio, device_info_regions_and_irqs)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	struct vfio_region_info *ri = calloc(1, 4096);
+	struct vfio_irq_info irq = { .argsz = sizeof(irq) };
+	struct vfio_region_info_cap_sparse_mmap *sparse;
+	__u16 vendor = 0;
+	__u32 i;
+
+	ASSERT_EQ(0, vfio_connect(self));
+	ASSERT_EQ(0, ioctl_errno(self->dev, VFIO_DEVICE_GET_INFO, &info));
+	EXPECT_TRUE(info.flags & VFIO_DEVICE_FLAGS_PCI);
+	EXPECT_EQ(VFIO_PCI_NUM_REGIONS, info.num_regions);
+	EXPECT_EQ(VFIO_PCI_NUM_IRQS, info.num_irqs);
+
+	ri->argsz = sizeof(*ri);
+	ri->index = VFIO_PCI_CONFIG_REGION_INDEX;
+	ASSERT_EQ(0, ioctl_errno(self->dev, VFIO_DEVICE_GET_REGION_INFO, ri));
+	EXPECT_EQ(region_off(VFIO_PCI_CONFIG_REGION_INDEX), ri->offset);
+	EXPECT_LE(256, ri->size);
+	ASSERT_EQ(0, cfg_rw(self->dev, 0, &vendor, 2, false));
+	EXPECT_EQ(variant->vendor, vendor);
+	ri->index = VFIO_PCI_VGA_REGION_INDEX;
+	EXPECT_EQ(-EINVAL, ioctl_errno(self->dev, VFIO_DEVICE_GET_REGION_INFO, ri));
+	ri->index = VFIO_PCI_NUM_REGIONS;
+	EXPECT_EQ(-EINVAL, ioctl_errno(self->dev, VFIO_DEVICE_GET_REGION_INFO, ri));
+
+	ri->index = VFIO_PCI_BAR0_REGION_INDEX;
+	ASSERT_EQ(0, ioctl_errno(self->dev, VFIO_DEVICE_GET_REGION_INFO, ri));
+	EXPECT_EQ(0, ri->offset);
+	EXPECT_TRUE(ri->flags & VFIO_REGION_INFO_FLAG_MMAP);
+	if (variant->vendor == NVME_VENDOR) {
+		/* The MSI-X table is in BAR 0: ask again with room. */
+		ASSERT_TRUE(ri->flags & VFIO_REGION_INFO_FLAG_CAPS);
+		ASSERT_LT(sizeof(*ri), ri->argsz);
+		ASSERT_GE(4096, ri->argsz);
+		ASSERT_EQ(0, ioctl_errno(self->dev, VFIO_DEVICE_GET_REGION_INFO, ri));
+		ASSERT_EQ(sizeof(*ri), ri->cap_offset);
+		sparse = (void *)ri + ri->cap_offset;
+		EXPECT_EQ(VFIO_REGION_INFO_CAP_SPARSE_MMAP, sparse->header.id);
+		ASSERT_LE(1, sparse->nr_areas);
+		for (i = 0; i < sparse->nr_areas; i++) {
+			void *p = mmap(NULL, sparse->areas[i].size, PROT_READ,
+				       MAP_SHARED, self->dev, sparse->areas[i].offset);
+
+			EXPECT_NE(MAP_FAILED, p);
+			if (p != MAP_FAILED)
+				munmap(p, sparse->areas[i].size);
+		}
+	} else {
+		EXPECT_FALSE(ri->flags & VFIO_REGION_INFO_FLAG_CAPS);
+	}
+
+	for (i = 0; i < VFIO_PCI_NUM_IRQS; i++) {
+		irq.index = i;
+		ASSERT_EQ(0, ioctl_errno(self->dev, VFIO_DEVICE_GET_IRQ_INFO, &irq));
+		EXPECT_TRUE(irq.flags & VFIO_IRQ_INFO_EVENTFD);
+	}
+	irq.index = VFIO_PCI_NUM_IRQS;
+	EXPECT_EQ(-EINVAL, ioctl_errno(self->dev, VFIO_DEVICE_GET_IRQ_INFO, &irq));
+	EXPECT_EQ(-ENOTTY, ioctl_errno(self->dev, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO,
+				       ri));
+	free(ri);
+}
+
+/* The edu DMAs through the container's mapping and raises MSI. */
+TEST_F(vfio, edu_dma_and_msi_through_the_front)
+{
+	struct {
+		struct vfio_irq_set set;
+		__s32 fd;
+	} irq = {
+		.set = {
+			.argsz = sizeof(irq),
+			.flags = VFIO_IRQ_SET_DATA_EVENTFD |
+				 VFIO_IRQ_SET_ACTION_TRIGGER,
+			.index = VFIO_PCI_MSI_IRQ_INDEX, .count = 1,
+		},
+	};
+	unsigned short cmd;
+	unsigned char *buf;
+	void *bar;
+	int efd;
+
+	if (variant->vendor != EDU_VENDOR)
+		SKIP(return, "the edu's test");
+	buf = mmap(NULL, SZ_4K, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	memset(buf, 0x5a, 64);
+	ASSERT_EQ(0, vfio_connect(self));
+	ASSERT_EQ(0, vfio_map(self->container, buf, IOVA_BUF, SZ_4K));
+	bar = mmap(NULL, EDU_BAR_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   self->dev, region_off(VFIO_PCI_BAR0_REGION_INDEX));
+	ASSERT_NE(MAP_FAILED, bar);
+	/* Bus mastering is the owner's to turn on, as with vfio-pci. */
+	ASSERT_EQ(0, cfg_rw(self->dev, 4, &cmd, 2, false));
+	cmd |= 0x6;
+	ASSERT_EQ(0, cfg_rw(self->dev, 4, &cmd, 2, true));
+
+	/* RAM -> edu -> RAM, 64 bytes further on. */
+	ASSERT_EQ(0, edu_dma(bar, IOVA_BUF, EDU_BUFFER, 64, false));
+	ASSERT_EQ(0, edu_dma(bar, EDU_BUFFER, IOVA_BUF + 64, 64, true));
+	EXPECT_EQ(0x5a, buf[64]);
+	EXPECT_EQ(0x5a, buf[127]);
+
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_LE(0, efd);
+	irq.fd = efd;
+	ASSERT_EQ(0, ioctl_errno(self->dev, VFIO_DEVICE_SET_IRQS, &irq));
+	mmio_write32(bar, EDU_IRQ_RAISE, 1);
+	EXPECT_EQ(1, events(efd, 2000));
+	mmio_write32(bar, EDU_IRQ_ACK, 1);
+	/* An argsz too small for the fds it names: EINVAL, as VFIO. */
+	irq.set.argsz = sizeof(irq.set);
+	EXPECT_EQ(-EINVAL, ioctl_errno(self->dev, VFIO_DEVICE_SET_IRQS, &irq));
+	/* Off: DATA_NONE, count 0. */
+	irq.set.flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER;
+	irq.set.count = 0;
+	EXPECT_EQ(0, ioctl_errno(self->dev, VFIO_DEVICE_SET_IRQS, &irq));
+	close(efd);
+	munmap(bar, EDU_BAR_SIZE);
+	munmap(buf, SZ_4K);
+}
+
+/*
+ * Beside the kernel's vfio (the stock kernel's vfio.ko, loaded here), the
+ * front refuses to load, and says why.
+ */
+TEST(refused_beside_the_kernels_vfio)
+{
+	int fd, ret;
+
+	fd = open(KERNEL_VFIO_KO, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		SKIP(return, "no %s on this kernel (the debug kernel's is not installed)",
+		     KERNEL_VFIO_KO);
+	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
+	close(fd);
+	ASSERT_EQ(0, ret);
+	EXPECT_EQ(-EBUSY, vfio_module_load());
+	EXPECT_TRUE(klog_has("iopass_vfio: /dev/vfio/vfio belongs to the kernel's vfio module"));
+	EXPECT_EQ(0, syscall(SYS_delete_module, "vfio", O_NONBLOCK) ? -errno : 0);
+	/* vfio gone, the front loads. */
+	EXPECT_EQ(0, vfio_module_load());
+	EXPECT_EQ(0, vfio_module_unload());
+}
+
+#include "iopass_main.h"
