@@ -142,6 +142,13 @@ suite_soak() {
 	rmmod iopass
 }
 
+# An unmodified QEMU assigns the nvme, through iopass_vfio.ko, to a nested
+# KVM guest (nested.sh; the outer guest is an EPYC: run.sh).  rig_nested=
+# vfio runs the same on the kernel's vfio-pci, the rig's reference.
+suite_nested() {
+	run nested /iopass/nested.sh "${rig_nested:-iopass}"
+}
+
 suite_demo() {
 	/iopass/demo.sh
 	echo "rig: prog demo rc=$?"

@@ -65,11 +65,19 @@ if [ -n "$MODDIR" ]; then
 	*) cp "$f" "$root/lib/modules/vfio/vfio.ko" ;;
 	esac
 fi
+# The nested suite's QEMU, KVM modules and nested guest (nested-pack.sh).
+cpu=max
+if [[ ",$suites," == *,nested,* ]]; then
+	"$RIG_DIR/nested-pack.sh" "$root"
+	cpu=EPYC	# kvm-amd: TCG emulates SVM, not VMX
+fi
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$outdir/initramfs.cpio.gz"
 flock -u 8
 exec 8>&-
 
 nvme="$outdir/nvme.img"
+# The nested suite judges what lands in it: a fresh one, all zeros.
+[[ ",$suites," != *,nested,* ]] || rm -f "$nvme"
 [ -e "$nvme" ] || truncate -s 16M "$nvme"
 
 variant=${RIG_VARIANT:-default}
@@ -103,7 +111,7 @@ iommu_args="$iommu_args no5lvl"
 rm -f "$outdir/console.log" "$outdir/results.log"
 "$RIG_DIR/watch.py" "$outdir" "${RIG_QUIET:-600}" "${RIG_LIMIT:-1800}" -- \
 	qemu-system-x86_64 \
-	-accel tcg,thread=single -cpu max -m 2G -smp 2 -no-reboot -net none \
+	-accel tcg,thread=single -cpu "$cpu" -m 2G -smp 2 -no-reboot -net none \
 	-display none -monitor none \
 	-M q35,kernel-irqchip=split \
 	-device "$iommu_dev" \
@@ -118,3 +126,13 @@ rm -f "$outdir/console.log" "$outdir/results.log"
 	-append "console=ttyS0 ignore_loglevel $iommu_args panic=-1 panic_on_warn=1 rig_suites=$suites rig_variant=$variant ${RIG_ONLY:+rig_only=$RIG_ONLY} ${RIG_APPEND:-}" \
 	-serial file:"$outdir/console.log" \
 	-serial file:"$outdir/results.log"
+
+# The nested guest's writes, from the host's side: in the backing image.
+if [[ ",$suites," == *,nested,* ]]; then
+	rc=0
+	{
+		echo "rig: prog nested-host begin"
+		python3 "$RIG_DIR/nested-check.py" "$nvme" || rc=$?
+		echo "rig: prog nested-host rc=$rc"
+	} >>"$outdir/results.log"
+fi
