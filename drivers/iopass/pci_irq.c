@@ -252,6 +252,22 @@ out_free:
 	return ret;
 }
 
+/*
+ * A consumer (KVM's irqfd) took this vector: from now on it may be posted
+ * straight into a guest.  Said in the log, which is how the nested rig
+ * shows the two meet; the count of connected vectors is not kept.
+ */
+static int iopass_pci_bypass_connected(struct irq_bypass_producer *prod,
+				       struct irq_bypass_consumer *cons)
+{
+	struct iopass_pci_vec *vec = container_of(prod, struct iopass_pci_vec,
+						  producer);
+
+	pr_info("iopass: %s: IRQ %d met an irqbypass consumer\n", vec->name,
+		prod->irq);
+	return 0;
+}
+
 /* Route vector @v to @trigger (which the vector now owns). */
 static int iopass_pci_vec_on(struct iopass_pci_device *ipdev, unsigned int v,
 			     struct eventfd_ctx *trigger)
@@ -279,6 +295,7 @@ static int iopass_pci_vec_on(struct iopass_pci_device *ipdev, unsigned int v,
 		if (!ret) {
 			vec->producer.token = trigger;
 			vec->producer.irq = vec->irq;
+			vec->producer.add_consumer = iopass_pci_bypass_connected;
 			vec->bypass = !irq_bypass_register_producer(&vec->producer);
 		}
 	}

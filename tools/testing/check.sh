@@ -23,6 +23,15 @@
 #   variants-6.1 variants-6.12 variants-debug   (machine_variants, booted
 #                            with identity default domains, with the IOMMU
 #                            off, and without interrupt remapping)
+#   nested-6.1 nested-6.12 nested-debug   (not in the default list: the
+#                            nested KVM guest does not yet boot reliably in
+#                            the rig, on the kernel's vfio-pci as well) an
+#                            unmodified QEMU in the guest assigns the nvme
+#                            through iopass_vfio.ko to a nested KVM guest,
+#                            plain and with a vIOMMU; the host finds the
+#                            nested guest's writes in the backing image
+#                            (nested-guest.sh)
+#   nested-ref               the same on 6.12's own vfio-pci: the reference
 #   bench-smoke              make bench's harness end to end on stock 6.1 at
 #                            64 MiB, one round: every row measured for every
 #                            peer, no error, a clean kernel log (no timing
@@ -172,6 +181,12 @@ plan() {
 		for v in pt noiommu nointremap sriov; do
 			enqueue $((stock + 30)) "$v-$kver" vm "$v-$kver" "$kver" variant "$v"
 		done
+		;;
+	nested-ref) enqueue $((stock + 150)) nested-ref vm nested-ref 6.12 nestedref ;;
+	nested-*)
+		kver=${step#nested-}
+		[ "$kver" != debug ] || stock=0
+		enqueue $((stock + 150)) "$step" vm "$step" "$kver" nested
 		;;
 	bench-smoke) enqueue $((stock + 100)) bench-smoke single bench-smoke env BENCH_KVERS=6.1 \
 		BENCH_CM=on BENCH_SIZE=64M BENCH_RUNS=1 BENCH_NOLOCK=1 \

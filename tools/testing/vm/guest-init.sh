@@ -143,10 +143,15 @@ suite_soak() {
 }
 
 # An unmodified QEMU assigns the nvme, through iopass_vfio.ko, to a nested
-# KVM guest (nested.sh; the outer guest is an EPYC: run.sh).  rig_nested=
-# vfio runs the same on the kernel's vfio-pci, the rig's reference.
+# KVM guest (nested.sh; the outer guest is an EPYC: run.sh).  nestedref
+# runs the same on the kernel's vfio-pci: the rig's reference, so that a
+# failure of iopass's run can be told from a failure of the rig.
 suite_nested() {
-	run nested /iopass/nested.sh "${rig_nested:-iopass}"
+	run nested /iopass/nested.sh iopass
+}
+
+suite_nestedref() {
+	run nested-ref /iopass/nested.sh vfio
 }
 
 suite_demo() {

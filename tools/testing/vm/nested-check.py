@@ -1,35 +1,43 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""The host's side of the nested run: is the nested guest's pattern in the
-nvme's backing image, at LBA 256 (4 KiB blocks), 64 blocks of it?
+"""The host's side of the nested runs: are the nested guests' patterns in
+the nvme's backing image?  Each run (nested-guest.sh) writes 64 blocks of
+4 KiB, tagged: "plain" at LBA 256, "viommu" (the nested guest with its own
+vIOMMU) at LBA 1024.
 
 Usage: nested-check.py IMAGE
-Prints one TAP line; exit status 1 if the pattern is not there.
+Prints TAP; exit status 1 if a pattern is not there.
 """
 import sys
 
-BLOCK, FIRST, COUNT = 4096, 256, 64
+BLOCK, COUNT = 4096, 64
+RUNS = (("plain", 256), ("viommu", 1024))
 
 
-def pattern():
-    """What nested-init.sh writes: block b is "iopass-nested b\\n" repeated."""
-    return b"".join(((f"iopass-nested {b}\n") * BLOCK).encode()[:BLOCK]
+def pattern(tag):
+    """What nested-init.sh writes: block b is "iopass-nested TAG b\\n" repeated."""
+    return b"".join(((f"iopass-nested {tag} {b}\n") * BLOCK).encode()[:BLOCK]
                     for b in range(COUNT))
 
 
 def main():
+    failed = 0
     with open(sys.argv[1], "rb") as f:
-        f.seek(FIRST * BLOCK)
-        got = f.read(COUNT * BLOCK)
-    want = pattern()
-    if got == want:
-        print(f"ok 1 the backing image holds the nested guest's {COUNT} blocks "
-              f"at LBA {FIRST}")
-        return 0
-    bad = next(i for i in range(len(want)) if i >= len(got) or got[i] != want[i])
-    print(f"not ok 1 the backing image differs from the nested guest's pattern "
-          f"at byte {bad} of {len(want)} (LBA {FIRST + bad // BLOCK})")
-    return 1
+        for n, (tag, lba) in enumerate(RUNS, 1):
+            f.seek(lba * BLOCK)
+            got = f.read(COUNT * BLOCK)
+            want = pattern(tag)
+            if got == want:
+                print(f"ok {n} the backing image holds the {tag} nested guest's "
+                      f"{COUNT} blocks at LBA {lba}")
+                continue
+            bad = next(i for i in range(len(want))
+                       if i >= len(got) or got[i] != want[i])
+            print(f"not ok {n} the backing image differs from the {tag} nested "
+                  f"guest's pattern at byte {bad} (LBA {lba + bad // BLOCK})")
+            failed += 1
+    print(f"1..{len(RUNS)}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

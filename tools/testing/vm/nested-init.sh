@@ -1,10 +1,13 @@
 #!/bin/busybox sh
 # SPDX-License-Identifier: GPL-2.0
 # PID 1 of the nested guest (nested-guest.sh starts it): load the stock
-# nvme driver, write 64 blocks of a pattern at LBA 256 (4 KiB blocks) of
-# the passed-through nvme, read them back uncached and compare.  The host
-# finds the same blocks in the backing image (nested-check.py).
+# nvme driver, write 64 blocks of a pattern at LBA nested_lba= (4 KiB
+# blocks) of the passed-through nvme, tagged nested_tag=, read them back
+# uncached and compare.  The host finds the same blocks in the backing
+# image (nested-check.py).
 /bin/busybox --install -s /bin
+lba=${nested_lba:-256}
+tag=${nested_tag:-plain}
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
@@ -19,20 +22,25 @@ while [ ! -b /dev/nvme0n1 ] && [ $i -lt 200 ]; do
 done
 [ -b /dev/nvme0n1 ] && echo "nested: nvme0n1 found" || echo "nested: no nvme0n1"
 
-# Block b holds "iopass-nested b\n" over and over: nested-check.py agrees.
+# Block b holds "iopass-nested TAG b\n" over and over: nested-check.py
+# agrees.
 b=0
 : >/pattern
 while [ $b -lt 64 ]; do
-	yes "iopass-nested $b" | head -c 4096 >>/pattern
+	yes "iopass-nested $tag $b" | head -c 4096 >>/pattern
 	b=$((b + 1))
 done
-dd if=/pattern of=/dev/nvme0n1 bs=4096 seek=256 count=64 conv=fsync 2>/dev/null
+dd if=/pattern of=/dev/nvme0n1 bs=4096 seek=$lba count=64 conv=fsync 2>/dev/null
 echo 3 >/proc/sys/vm/drop_caches
-dd if=/dev/nvme0n1 of=/readback bs=4096 skip=256 count=64 iflag=direct 2>/dev/null
+dd if=/dev/nvme0n1 of=/readback bs=4096 skip=$lba count=64 iflag=direct 2>/dev/null
 if cmp -s /pattern /readback; then
 	echo "nested: pattern read back identical"
 else
 	echo "nested: pattern differs"
 fi
+# Interrupts the nvme raised here (MSI-X through QEMU's KVM irqfds).
+irqs=$(grep nvme /proc/interrupts | awk '{ for (i = 2; i <= NF; i++)
+	if ($i ~ /^[0-9]+$/) n += $i } END { print n + 0 }')
+echo "nested: nvme interrupts $irqs"
 sync
 poweroff -f

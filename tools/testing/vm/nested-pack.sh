@@ -1,25 +1,29 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Usage: nested-pack.sh ROOT
+# Usage: nested-pack.sh ROOT KVER
 # Add to the rig's initramfs at ROOT what the nested suite needs
 # (nested-guest.sh): Debian's own qemu-system-x86_64 at its own path with
 # the libraries ldd names, its accelerator modules and firmware (from
-# another path it cannot load them); the stock 6.12 image's KVM modules
-# (kvm-amd: the outer guest is an EPYC, whose SVM TCG emulates); and the
-# nested guest: the stock 6.12 kernel and an initramfs of busybox, its
-# nvme driver and nested-init.sh.  The nested guest is always 6.12's,
-# whichever kernel the outer guest runs.
+# another path it cannot load them); the outer kernel KVER's KVM and vfio
+# modules (kvm-amd: the outer guest is an EPYC, whose SVM TCG emulates;
+# the debug kernel has KVM built in and no modules); and the nested
+# guest: the stock 6.12 kernel and an initramfs of busybox, its nvme
+# driver and nested-init.sh.  The nested guest is always 6.12's, whichever
+# kernel the outer guest runs.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-root=$1
+root=$1 kver=$2
 
+eval "$("$RIG_DIR/kernel.sh" "$kver")"
+outer_modules=${MODDIR:+$MODDIR/kernel}
 eval "$("$RIG_DIR/kernel.sh" 6.12)"
 modules=$MODDIR/kernel
 
-# A module of the stock image, uncompressed, to $2.
+# A module ($1) of the modules tree $3 (the nested guest's by default),
+# uncompressed, to $2.
 copy_module() {
 	local f
-	f=$(ls "$modules/$1".ko* | head -n1)
+	f=$(ls "${3:-$modules}/$1".ko* | head -n1)
 	case "$f" in
 	*.xz) xz -dc "$f" >"$2" ;;
 	*) cp "$f" "$2" ;;
@@ -39,16 +43,20 @@ for d in /usr/lib/x86_64-linux-gnu/qemu /usr/share/qemu /usr/share/seabios; do
 	cp -rL "$d" "$root$d"
 done
 
-mkdir -p "$root/lib/modules/kvm"
-for m in arch/x86/kvm/kvm arch/x86/kvm/kvm-amd drivers/crypto/ccp/ccp; do
-	copy_module "$m" "$root/lib/modules/kvm/${m##*/}.ko"
-done
-# The reference run's vfio-pci (nested-guest.sh vfio).
-for m in drivers/vfio/vfio drivers/vfio/vfio_iommu_type1 \
-	 drivers/vfio/pci/vfio-pci-core drivers/vfio/pci/vfio-pci; do
-	ls "$modules/$m".ko* >/dev/null 2>&1 &&
-		copy_module "$m" "$root/lib/modules/vfio/${m##*/}.ko"
-done
+if [ -n "$outer_modules" ]; then
+	mkdir -p "$root/lib/modules/kvm" "$root/lib/modules/vfio"
+	for m in arch/x86/kvm/kvm arch/x86/kvm/kvm-amd drivers/crypto/ccp/ccp; do
+		copy_module "$m" "$root/lib/modules/kvm/${m##*/}.ko" "$outer_modules"
+	done
+	# The reference run's vfio-pci (nested-guest.sh vfio).
+	for m in drivers/vfio/vfio drivers/vfio/vfio_iommu_type1 \
+		 drivers/vfio/vfio_virqfd drivers/vfio/pci/vfio-pci-core \
+		 drivers/vfio/pci/vfio-pci; do
+		ls "$outer_modules/$m".ko* >/dev/null 2>&1 &&
+			copy_module "$m" "$root/lib/modules/vfio/${m##*/}.ko" \
+				    "$outer_modules"
+	done
+fi
 
 # The nested guest.
 nested=$(mktemp -d)

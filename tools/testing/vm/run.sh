@@ -67,8 +67,8 @@ if [ -n "$MODDIR" ]; then
 fi
 # The nested suite's QEMU, KVM modules and nested guest (nested-pack.sh).
 cpu=max
-if [[ ",$suites," == *,nested,* ]]; then
-	"$RIG_DIR/nested-pack.sh" "$root"
+if [[ ",$suites," == *,nested* ]]; then
+	"$RIG_DIR/nested-pack.sh" "$root" "$kver"
 	cpu=EPYC	# kvm-amd: TCG emulates SVM, not VMX
 fi
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$outdir/initramfs.cpio.gz"
@@ -77,7 +77,7 @@ exec 8>&-
 
 nvme="$outdir/nvme.img"
 # The nested suite judges what lands in it: a fresh one, all zeros.
-[[ ",$suites," != *,nested,* ]] || rm -f "$nvme"
+[[ ",$suites," != *,nested* ]] || rm -f "$nvme"
 [ -e "$nvme" ] || truncate -s 16M "$nvme"
 
 variant=${RIG_VARIANT:-default}
@@ -128,7 +128,7 @@ rm -f "$outdir/console.log" "$outdir/results.log"
 	-serial file:"$outdir/results.log"
 
 # The nested guest's writes, from the host's side: in the backing image.
-if [[ ",$suites," == *,nested,* ]]; then
+if [[ ",$suites," == *,nested* ]]; then
 	rc=0
 	{
 		echo "rig: prog nested-host begin"
