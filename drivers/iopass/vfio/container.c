@@ -31,7 +31,6 @@ static int iopass_vfio_container_open(struct inode *inode, struct file *filp)
 	c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
 	if (!c)
 		return -ENOMEM;
-	mutex_init(&c->lock);
 	INIT_LIST_HEAD(&c->groups);
 	filp->private_data = c;
 	return 0;
@@ -46,7 +45,6 @@ static int iopass_vfio_container_release(struct inode *inode,
 	WARN_ON(!list_empty(&c->groups));
 	if (c->ioas)
 		iopass_ioas_put(c->ioas);
-	mutex_destroy(&c->lock);
 	kfree(c);
 	return 0;
 }
@@ -72,7 +70,7 @@ static int iopass_vfio_set_iommu(struct iopass_vfio_container *c,
 
 	if (type != VFIO_TYPE1_IOMMU && type != VFIO_TYPE1v2_IOMMU)
 		return -ENODEV;
-	mutex_lock(&c->lock);
+	mutex_lock(&iopass_vfio_lock);
 	if (list_empty(&c->groups) || c->type) {
 		ret = -EINVAL;
 		goto out_unlock;
@@ -98,13 +96,13 @@ static int iopass_vfio_set_iommu(struct iopass_vfio_container *c,
 	/* MAP and UNMAP read it without the lock: published whole. */
 	smp_store_release(&c->ioas, ioas);
 out_unlock:
-	mutex_unlock(&c->lock);
+	mutex_unlock(&iopass_vfio_lock);
 	return ret;
 }
 
 /**
  * iopass_vfio_container_join() - VFIO_GROUP_SET_CONTAINER
- * @group: the group, joined to no container (its lock held)
+ * @group: the group, joined to no container (iopass_vfio_lock held)
  * @file: what should be an open /dev/vfio/vfio
  *
  * Return: 0; -EBADFD if @file is not a container; or the errno of
@@ -116,11 +114,10 @@ int iopass_vfio_container_join(struct iopass_vfio_group *group,
 	struct iopass_vfio_container *c;
 	int ret = 0;
 
-	lockdep_assert_held(&group->lock);
+	lockdep_assert_held(&iopass_vfio_lock);
 	if (file->f_op != &iopass_vfio_container_fops)
 		return -EBADFD;
 	c = file->private_data;
-	mutex_lock(&c->lock);
 	if (c->ioas)
 		ret = iopass_vfio_group_claim(group, c->ioas);
 	if (!ret) {
@@ -128,26 +125,23 @@ int iopass_vfio_container_join(struct iopass_vfio_group *group,
 		group->container = c;
 		group->container_file = get_file(file);
 	}
-	mutex_unlock(&c->lock);
 	return ret;
 }
 
 /**
  * iopass_vfio_container_leave() - VFIO_GROUP_UNSET_CONTAINER, or the end
  *	of the group's session
- * @group: a joined group (its lock held), with no device fd open
+ * @group: a joined group (iopass_vfio_lock held), with no device fd open
  */
 void iopass_vfio_container_leave(struct iopass_vfio_group *group)
 {
 	struct iopass_vfio_container *c = group->container;
 	struct file *file = group->container_file;
 
-	lockdep_assert_held(&group->lock);
-	mutex_lock(&c->lock);
+	lockdep_assert_held(&iopass_vfio_lock);
 	if (c->ioas)
 		iopass_vfio_group_unclaim(group);
 	list_del(&group->container_node);
-	mutex_unlock(&c->lock);
 	group->container = NULL;
 	group->container_file = NULL;
 	fput(file);

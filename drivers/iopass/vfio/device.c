@@ -347,7 +347,7 @@ static const struct file_operations iopass_vfio_device_fops = {
 
 /**
  * iopass_vfio_device_open() - VFIO_GROUP_GET_DEVICE_FD's new fd
- * @group: the group (its lock held); the caller takes a reference for the
+ * @group: the group (iopass_vfio_lock held); the caller takes a reference for the
  *	fd on success
  * @idev: a device the group's session claimed
  *

@@ -67,7 +67,6 @@ static void iopass_vfio_group_dev_release(struct device *dev)
 		container_of(dev, struct iopass_vfio_group, dev);
 
 	ida_free(&iopass_vfio_minors, MINOR(dev->devt));
-	mutex_destroy(&group->lock);
 	kfree(group->devs);
 	kfree(group);
 }
@@ -92,7 +91,7 @@ static void iopass_vfio_group_release_devs(struct iopass_vfio_group *group)
 /**
  * iopass_vfio_group_claim() - open the group's iopass devices and attach
  *	them to @ioas
- * @group: a group joining a container (its lock held)
+ * @group: a group joining a container (iopass_vfio_lock held)
  * @ioas: the container's address space
  *
  * Return: 0; -EBUSY if one is open through the char device; -ENODEV if
@@ -106,7 +105,7 @@ int iopass_vfio_group_claim(struct iopass_vfio_group *group,
 	unsigned int max;
 	int ret = 0;
 
-	lockdep_assert_held(&group->lock);
+	lockdep_assert_held(&iopass_vfio_lock);
 	mutex_lock(&iopass_vfio_groups_lock);
 	max = group->nr_devices;
 	mutex_unlock(&iopass_vfio_groups_lock);
@@ -143,11 +142,11 @@ int iopass_vfio_group_claim(struct iopass_vfio_group *group,
 /**
  * iopass_vfio_group_unclaim() - give back what iopass_vfio_group_claim()
  *	took
- * @group: the group (its lock held), with no device fd open
+ * @group: the group (iopass_vfio_lock held), with no device fd open
  */
 void iopass_vfio_group_unclaim(struct iopass_vfio_group *group)
 {
-	lockdep_assert_held(&group->lock);
+	lockdep_assert_held(&iopass_vfio_lock);
 	iopass_vfio_group_release_devs(group);
 	kfree(group->devs);
 	group->devs = NULL;
@@ -156,7 +155,7 @@ void iopass_vfio_group_unclaim(struct iopass_vfio_group *group)
 /* The group's last fd is gone: its session ends. */
 static void iopass_vfio_group_session_end(struct iopass_vfio_group *group)
 {
-	lockdep_assert_held(&group->lock);
+	lockdep_assert_held(&iopass_vfio_lock);
 	if (!group->opened && !group->device_fds && group->container)
 		iopass_vfio_container_leave(group);
 }
@@ -167,10 +166,10 @@ static void iopass_vfio_group_session_end(struct iopass_vfio_group *group)
  */
 void iopass_vfio_group_device_closed(struct iopass_vfio_group *group)
 {
-	mutex_lock(&group->lock);
+	mutex_lock(&iopass_vfio_lock);
 	group->device_fds--;
 	iopass_vfio_group_session_end(group);
-	mutex_unlock(&group->lock);
+	mutex_unlock(&iopass_vfio_lock);
 	iopass_vfio_group_put(group);
 }
 
@@ -188,11 +187,11 @@ static int iopass_vfio_group_open(struct inode *inode, struct file *filp)
 	mutex_unlock(&iopass_vfio_groups_lock);
 	if (ret)
 		return ret;
-	mutex_lock(&group->lock);
+	mutex_lock(&iopass_vfio_lock);
 	if (group->opened)
 		ret = -EBUSY;
 	group->opened = true;
-	mutex_unlock(&group->lock);
+	mutex_unlock(&iopass_vfio_lock);
 	if (ret) {
 		iopass_vfio_group_put(group);
 		return ret;
@@ -205,10 +204,10 @@ static int iopass_vfio_group_fd_release(struct inode *inode, struct file *filp)
 {
 	struct iopass_vfio_group *group = filp->private_data;
 
-	mutex_lock(&group->lock);
+	mutex_lock(&iopass_vfio_lock);
 	group->opened = false;
 	iopass_vfio_group_session_end(group);
-	mutex_unlock(&group->lock);
+	mutex_unlock(&iopass_vfio_lock);
 	iopass_vfio_group_put(group);
 	return 0;
 }
@@ -225,10 +224,10 @@ static int iopass_vfio_group_status(struct iopass_vfio_group *group,
 		return -EINVAL;
 	/* Viable: iopass owns DMA for the whole group, or it would not be here. */
 	status.flags = VFIO_GROUP_FLAGS_VIABLE;
-	mutex_lock(&group->lock);
+	mutex_lock(&iopass_vfio_lock);
 	if (group->container)
 		status.flags |= VFIO_GROUP_FLAGS_CONTAINER_SET;
-	mutex_unlock(&group->lock);
+	mutex_unlock(&iopass_vfio_lock);
 	return copy_to_user(uarg, &status, minsz) ? -EFAULT : 0;
 }
 
@@ -243,10 +242,10 @@ static int iopass_vfio_group_set_container(struct iopass_vfio_group *group,
 	file = fget(fd);
 	if (!file)
 		return -EBADF;
-	mutex_lock(&group->lock);
+	mutex_lock(&iopass_vfio_lock);
 	ret = group->container ? -EINVAL :
 	      iopass_vfio_container_join(group, file);
-	mutex_unlock(&group->lock);
+	mutex_unlock(&iopass_vfio_lock);
 	fput(file);
 	return ret;
 }
@@ -255,14 +254,14 @@ static int iopass_vfio_group_unset_container(struct iopass_vfio_group *group)
 {
 	int ret = 0;
 
-	mutex_lock(&group->lock);
+	mutex_lock(&iopass_vfio_lock);
 	if (!group->container)
 		ret = -EINVAL;
 	else if (group->device_fds)
 		ret = -EBUSY;
 	else
 		iopass_vfio_container_leave(group);
-	mutex_unlock(&group->lock);
+	mutex_unlock(&iopass_vfio_lock);
 	return ret;
 }
 
@@ -277,7 +276,7 @@ static int iopass_vfio_group_get_device_fd(struct iopass_vfio_group *group,
 	name = strndup_user(uname, PAGE_SIZE);
 	if (IS_ERR(name))
 		return PTR_ERR(name);
-	mutex_lock(&group->lock);
+	mutex_lock(&iopass_vfio_lock);
 	ret = -EINVAL;		/* no container, or its IOMMU not set */
 	if (group->devs) {
 		ret = -ENODEV;
@@ -292,7 +291,7 @@ static int iopass_vfio_group_get_device_fd(struct iopass_vfio_group *group,
 			kref_get(&group->kref);
 		}
 	}
-	mutex_unlock(&group->lock);
+	mutex_unlock(&iopass_vfio_lock);
 	kfree(name);
 	return ret;
 }
@@ -349,7 +348,6 @@ static int iopass_vfio_group_add(int id)
 	kref_init(&group->kref);
 	group->id = id;
 	group->nr_devices = 1;
-	mutex_init(&group->lock);
 	device_initialize(&group->dev);
 	group->dev.devt = MKDEV(MAJOR(iopass_vfio_devt), minor);
 	group->dev.parent = iopass_vfio_misc.this_device;

@@ -12,6 +12,9 @@
 
 #include "vfio_private.h"
 
+/* See vfio_private.h. */
+DEFINE_MUTEX(iopass_vfio_lock);
+
 struct miscdevice iopass_vfio_misc = {
 	.minor = VFIO_MINOR,
 	.name = "vfio",

@@ -16,8 +16,12 @@
  * address space.  That "session" ends when the group leaves the container
  * or its last fd (group or device) is closed.
  *
- * Lock order: iopass_vfio_container.lock, then iopass_vfio_group.lock, then
- * iopass's own locks.
+ * Locking: one mutex, iopass_vfio_lock, orders everything between
+ * containers, groups and device fds (SET_CONTAINER, SET_IOMMU, claims,
+ * GET_DEVICE_FD, the ends of sessions): the control plane, where one lock
+ * cannot be taken in two orders.  MAP_DMA and UNMAP_DMA take none of it:
+ * they use the container's address space, published once.  It nests
+ * outside the group registry's lock (group.c) and iopass's own locks.
  */
 #ifndef __IOPASS_VFIO_PRIVATE_H
 #define __IOPASS_VFIO_PRIVATE_H
@@ -33,7 +37,6 @@ struct iopass_vfio_group;
 
 /**
  * struct iopass_vfio_container - an open /dev/vfio/vfio
- * @lock: protects every field below
  * @groups: &struct iopass_vfio_group joined to it, by @container_node
  * @ioas: the address space, from VFIO_SET_IOMMU on; NULL before
  * @type: the IOMMU type set (VFIO_TYPE1_IOMMU or VFIO_TYPE1v2_IOMMU), 0
@@ -43,7 +46,6 @@ struct iopass_vfio_group;
  * container outlives its fd while groups use it.
  */
 struct iopass_vfio_container {
-	struct mutex lock;	/* see above */
 	struct list_head groups;
 	struct iopass_ioas *ioas;
 	int type;
@@ -57,8 +59,8 @@ struct iopass_vfio_container {
  * @dev: the device whose node is /dev/vfio/<id>
  * @cdev: its char device
  * @node: on the registry's list
- * @nr_devices: iopass devices of the group now bound (registry's lock)
- * @lock: protects the fields below
+ * @nr_devices: iopass devices of the group now bound (registry's lock);
+ *	the fields below are under iopass_vfio_lock
  * @opened: the group fd is open (one opener at a time)
  * @container: the container joined, or NULL
  * @container_file: its file, a reference held while joined
@@ -74,7 +76,6 @@ struct iopass_vfio_group {
 	struct cdev cdev;
 	struct list_head node;
 	unsigned int nr_devices;
-	struct mutex lock;	/* see above */
 	bool opened;
 	struct iopass_vfio_container *container;
 	struct file *container_file;
@@ -86,6 +87,7 @@ struct iopass_vfio_group {
 
 /* main.c */
 extern struct miscdevice iopass_vfio_misc;
+extern struct mutex iopass_vfio_lock;
 
 /* container.c */
 extern const struct file_operations iopass_vfio_container_fops;
