@@ -72,7 +72,7 @@ run_nested() {
 		-smp 1 -nodefaults -display none -no-reboot -serial file:$log \
 		-kernel /nested/vmlinuz -initrd /nested/initrd.gz \
 		-device vfio-pci,host=$bdf "$@" \
-		-append "console=ttyS0 panic=-1 loglevel=4 nested_tag=$tag nested_lba=$lba $append" \
+		-append "console=ttyS0 earlyprintk=serial,ttyS0 panic=-1 nested_tag=$tag nested_lba=$lba $append" \
 		</dev/null >$log.qemu 2>&1 &
 	pid=$!
 	# The counters of the domain the nvme is in while QEMU has it: the
@@ -87,7 +87,7 @@ run_nested() {
 		ticks=$((ticks + 1))
 		# A line every 30 s: the rig's watchdog sees the run is alive.
 		[ $((ticks % 15)) != 0 ] ||
-			echo "# $tag: $((ticks * 2)) s, domain calls $now"
+			echo "# $tag: $((ticks * 2)) s, domain calls $now; console: $(tail -n 1 $log)"
 	done
 	wait $pid
 	rc=$?
