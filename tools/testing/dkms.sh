@@ -23,9 +23,11 @@ for hdr in $(ls -d /usr/src/linux-headers-6.1.*-amd64 /usr/src/linux-headers-6.1
 	     sort -V); do
 	krel=${hdr#/usr/src/linux-headers-}
 	dkms build -m iopass -v "$ver" -k "$krel"
-	ko=$(find /var/lib/dkms/iopass/"$ver"/"$krel" -name 'iopass.ko*' | head -n1)
-	[ -n "$ko" ] || { echo "dkms: no iopass.ko for $krel" >&2; exit 1; }
-	modinfo -F vermagic "$ko" | grep -q "^$krel " ||
-		{ echo "dkms: $ko is not built for $krel" >&2; exit 1; }
-	echo "dkms: built $ko"
+	for m in iopass iopass_vfio; do
+		ko=$(find /var/lib/dkms/iopass/"$ver"/"$krel" -name "$m.ko*" | head -n1)
+		[ -n "$ko" ] || { echo "dkms: no $m.ko for $krel" >&2; exit 1; }
+		modinfo -F vermagic "$ko" | grep -q "^$krel " ||
+			{ echo "dkms: $ko is not built for $krel" >&2; exit 1; }
+		echo "dkms: built $ko"
+	done
 done
