@@ -261,13 +261,29 @@ void iopass_device_exit(struct iopass_device *idev, bool write)
 }
 EXPORT_SYMBOL_NS_GPL(iopass_device_exit, IOPASS);
 
+/* Run @op's handler on @arg, holding @idev as the op says. */
+static int iopass_device_execute(struct iopass_device *idev,
+				 const struct iopass_ioctl_op *op, void *arg)
+{
+	bool write = op->lock == IOPASS_IOCTL_LOCK_WRITE;
+	int ret;
+
+	if (op->lock == IOPASS_IOCTL_LOCK_SELF)
+		return op->execute(idev, arg);
+	ret = iopass_device_enter(idev, write);
+	if (ret)
+		return ret;
+	ret = op->execute(idev, arg);
+	iopass_device_exit(idev, write);
+	return ret;
+}
+
 static long iopass_device_ioctl(struct file *filp, unsigned int cmd,
 				unsigned long arg)
 {
 	struct iopass_device *idev = filp->private_data;
 	void __user *uarg = (void __user *)arg;
 	struct iopass_ioctl_call call;
-	bool write;
 	int ret;
 
 	ret = iopass_ioctl_prepare(iopass_device_ioctls,
@@ -279,16 +295,8 @@ static long iopass_device_ioctl(struct file *filp, unsigned int cmd,
 					   &call);
 	if (ret)
 		return ret == -ENOTTY && !READ_ONCE(idev->live) ? -ENODEV : ret;
-	if (call.op->lock == IOPASS_IOCTL_LOCK_SELF)
-		return iopass_ioctl_finish(&call,
-					   call.op->execute(idev, call.buf));
-	write = call.op->lock == IOPASS_IOCTL_LOCK_WRITE;
-	ret = iopass_device_enter(idev, write);
-	if (!ret) {
-		ret = call.op->execute(idev, call.buf);
-		iopass_device_exit(idev, write);
-	}
-	return iopass_ioctl_finish(&call, ret);
+	return iopass_ioctl_finish(&call,
+				   iopass_device_execute(idev, call.op, call.buf));
 }
 
 /**
@@ -309,34 +317,17 @@ static long iopass_device_ioctl(struct file *filp, unsigned int cmd,
 long iopass_device_call(struct iopass_device *idev, unsigned int cmd,
 			void *arg)
 {
-	const struct iopass_ioctl_op *ops = idev->ops->ioctls, *op;
-	bool write;
-	int ret;
+	const struct iopass_ioctl_op *op;
 
-	for (op = ops; op && op < ops + idev->ops->n_ioctls; op++)
-		if (op->cmd == cmd)
-			break;
-	if (!op || op == ops + idev->ops->n_ioctls) {
-		op = NULL;
-		for (ops = iopass_device_ioctls;
-		     ops < iopass_device_ioctls + ARRAY_SIZE(iopass_device_ioctls);
-		     ops++)
-			if (ops->cmd == cmd)
-				op = ops;
-		if (!op)
-			return -ENOTTY;
-	}
+	/* The same tables, in the same order, as the device fd's ioctl. */
+	op = iopass_ioctl_find(iopass_device_ioctls,
+			       ARRAY_SIZE(iopass_device_ioctls), cmd) ?:
+	     iopass_ioctl_find(idev->ops->ioctls, idev->ops->n_ioctls, cmd);
+	if (!op)
+		return -ENOTTY;
 	if (((u32 *)arg)[1] & ~op->valid_flags)
 		return -EOPNOTSUPP;
-	if (op->lock == IOPASS_IOCTL_LOCK_SELF)
-		return op->execute(idev, arg);
-	write = op->lock == IOPASS_IOCTL_LOCK_WRITE;
-	ret = iopass_device_enter(idev, write);
-	if (ret)
-		return ret;
-	ret = op->execute(idev, arg);
-	iopass_device_exit(idev, write);
-	return ret;
+	return iopass_device_execute(idev, op, arg);
 }
 EXPORT_SYMBOL_NS_GPL(iopass_device_call, IOPASS);
 

@@ -19,6 +19,25 @@ struct iopass_ioctl_header {
 };
 
 /**
+ * iopass_ioctl_find() - the entry of @cmd in a table
+ * @ops: the table (may be NULL if @n_ops is 0)
+ * @n_ops: its length
+ * @cmd: the ioctl number
+ *
+ * Return: the entry, or NULL.
+ */
+const struct iopass_ioctl_op *iopass_ioctl_find(const struct iopass_ioctl_op *ops,
+						size_t n_ops, unsigned int cmd)
+{
+	const struct iopass_ioctl_op *op;
+
+	for (op = ops; op < ops + n_ops; op++)
+		if (op->cmd == cmd)
+			return op;
+	return NULL;
+}
+
+/**
  * iopass_ioctl_prepare() - find @cmd in a table and copy its argument in
  * @ops: the table
  * @n_ops: its length
@@ -42,10 +61,8 @@ int iopass_ioctl_prepare(const struct iopass_ioctl_op *ops, size_t n_ops,
 	struct iopass_ioctl_header *hdr = (void *)call->buf;
 	int ret;
 
-	for (op = ops; op < ops + n_ops; op++)
-		if (op->cmd == cmd)
-			break;
-	if (op == ops + n_ops)
+	op = iopass_ioctl_find(ops, n_ops, cmd);
+	if (!op)
 		return -ENOTTY;
 	if (WARN_ON_ONCE(op->size > sizeof(call->buf)))
 		return -EINVAL;

@@ -507,6 +507,8 @@ struct iopass_ioctl_call {
 	u8 buf[IOPASS_IOCTL_MAX_ARG] __aligned(8);
 };
 
+const struct iopass_ioctl_op *iopass_ioctl_find(const struct iopass_ioctl_op *ops,
+						size_t n_ops, unsigned int cmd);
 int iopass_ioctl_prepare(const struct iopass_ioctl_op *ops, size_t n_ops,
 			 unsigned int cmd, void __user *uarg,
 			 struct iopass_ioctl_call *call);
