@@ -249,15 +249,28 @@ TEST_F(edu, msi_raises_arrive_as_eventfd_events)
 	close(efd);
 }
 
+/* A new eventfd for the device's INTx; -errno on failure. */
+static int intx_on(int dev)
+{
+	__s32 fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = set_irqs(dev, IOPASS_IRQ_SET_EVENTFD, IOPASS_IRQ_INTX, 0, 1, &fd);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
 TEST_F(edu, intx_is_masked_until_unmasked)
 {
-	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	int efd = intx_on(self->dev);
 	__u32 one = 1;
-	__s32 fd = efd;
 
 	ASSERT_LE(0, efd);
-	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_SET_EVENTFD,
-			      IOPASS_IRQ_INTX, 0, 1, &fd));
 	ASSERT_EQ(4, bar_rw(self->dev, 0, EDU_IRQ_RAISE, &one, 4, true));
 	EXPECT_EQ(1, events(efd, 2000));
 	/* Masked: the device keeps asserting, nothing more arrives. */
@@ -276,6 +289,96 @@ TEST_F(edu, intx_is_masked_until_unmasked)
 	ASSERT_EQ(4, bar_rw(self->dev, 0, EDU_IRQ_ACK, &one, 4, true));
 	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_SET_EVENTFD,
 			      IOPASS_IRQ_INTX, 0, 0, NULL));
+	close(efd);
+}
+
+/* The owner masks INTx; a raise while masked arrives at the unmask. */
+TEST_F(edu, intx_mask_holds_a_raise_until_unmask)
+{
+	int efd = intx_on(self->dev);
+	__u32 one = 1;
+
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_SET_MASK, IOPASS_IRQ_INTX,
+			      0, 1, NULL));
+	ASSERT_EQ(4, bar_rw(self->dev, 0, EDU_IRQ_RAISE, &one, 4, true));
+	EXPECT_EQ(0, events(efd, 300));
+	/* Unmasked while the device asserts: reported, masked again. */
+	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_SET_UNMASK, IOPASS_IRQ_INTX,
+			      0, 1, NULL));
+	EXPECT_EQ(1, events(efd, 2000));
+	ASSERT_EQ(4, bar_rw(self->dev, 0, EDU_IRQ_ACK, &one, 4, true));
+	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_SET_UNMASK, IOPASS_IRQ_INTX,
+			      0, 1, NULL));
+	EXPECT_EQ(0, events(efd, 300));
+	ASSERT_EQ(4, bar_rw(self->dev, 0, EDU_IRQ_RAISE, &one, 4, true));
+	EXPECT_EQ(1, events(efd, 2000));
+	ASSERT_EQ(4, bar_rw(self->dev, 0, EDU_IRQ_ACK, &one, 4, true));
+	/* Mask takes INTx vector 0 only. */
+	EXPECT_EQ(-EINVAL, set_irqs(self->dev, IOPASS_IRQ_SET_MASK,
+				    IOPASS_IRQ_INTX, 0, 2, NULL));
+	EXPECT_EQ(-EINVAL, set_irqs(self->dev, IOPASS_IRQ_SET_MASK,
+				    IOPASS_IRQ_MSI, 0, 1, NULL));
+	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_SET_EVENTFD,
+			      IOPASS_IRQ_INTX, 0, 0, NULL));
+	close(efd);
+}
+
+/*
+ * The unmask eventfd (KVM's resamplefd): a write unmasks, and one that
+ * finds the line still asserted has it reported again.  It goes with INTx.
+ */
+TEST_F(edu, intx_unmask_eventfd_unmasks)
+{
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	int ufd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	__u64 kick = 1;
+	__u32 one = 1;
+	__s32 fd = efd, u = ufd, none = -1, notev = self->dev;
+
+	ASSERT_LE(0, efd);
+	ASSERT_LE(0, ufd);
+	/* Not while INTx is off; never a fd that is not an eventfd. */
+	EXPECT_EQ(-EINVAL, set_irqs(self->dev, IOPASS_IRQ_SET_UNMASK_EVENTFD,
+				    IOPASS_IRQ_INTX, 0, 1, &u));
+	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_SET_EVENTFD,
+			      IOPASS_IRQ_INTX, 0, 1, &fd));
+	EXPECT_EQ(-EBADF, set_irqs(self->dev, IOPASS_IRQ_SET_UNMASK_EVENTFD,
+				   IOPASS_IRQ_INTX, 0, 1, &notev));
+	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_SET_UNMASK_EVENTFD,
+			      IOPASS_IRQ_INTX, 0, 1, &u));
+
+	ASSERT_EQ(4, bar_rw(self->dev, 0, EDU_IRQ_RAISE, &one, 4, true));
+	EXPECT_EQ(1, events(efd, 2000));
+	EXPECT_EQ(0, events(efd, 300));		/* masked */
+	/* Still asserted: the write reports it again. */
+	ASSERT_EQ(8, write(ufd, &kick, 8));
+	EXPECT_EQ(1, events(efd, 2000));
+	/* Acked: the write unmasks, and the next raise arrives. */
+	ASSERT_EQ(4, bar_rw(self->dev, 0, EDU_IRQ_ACK, &one, 4, true));
+	ASSERT_EQ(8, write(ufd, &kick, 8));
+	EXPECT_EQ(0, events(efd, 300));
+	ASSERT_EQ(4, bar_rw(self->dev, 0, EDU_IRQ_RAISE, &one, 4, true));
+	EXPECT_EQ(1, events(efd, 2000));
+	ASSERT_EQ(4, bar_rw(self->dev, 0, EDU_IRQ_ACK, &one, 4, true));
+
+	/* Removed (-1): a write no longer unmasks. */
+	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_SET_UNMASK_EVENTFD,
+			      IOPASS_IRQ_INTX, 0, 1, &none));
+	ASSERT_EQ(8, write(ufd, &kick, 8));
+	ASSERT_EQ(4, bar_rw(self->dev, 0, EDU_IRQ_RAISE, &one, 4, true));
+	EXPECT_EQ(0, events(efd, 300));
+	ASSERT_EQ(4, bar_rw(self->dev, 0, EDU_IRQ_ACK, &one, 4, true));
+
+	/* Set again, then INTx off: it went with INTx, writes are harmless. */
+	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_SET_UNMASK_EVENTFD,
+			      IOPASS_IRQ_INTX, 0, 1, &u));
+	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_SET_EVENTFD,
+			      IOPASS_IRQ_INTX, 0, 0, NULL));
+	ASSERT_EQ(8, write(ufd, &kick, 8));
+	EXPECT_EQ(-EINVAL, set_irqs(self->dev, IOPASS_IRQ_SET_UNMASK_EVENTFD,
+				    IOPASS_IRQ_INTX, 0, 1, &u));
+	close(ufd);
 	close(efd);
 }
 

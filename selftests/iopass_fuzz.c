@@ -202,7 +202,8 @@ static const struct ioctl_desc ioctls[NR_IOCTLS] = {
 	[I_SET_IRQS] = { "DEVICE_SET_IRQS", IOPASS_DEVICE_SET_IRQS,
 		true, sizeof(struct iopass_set_irqs),
 		sizeof(struct iopass_set_irqs),
-		IOPASS_IRQ_SET_EVENTFD | IOPASS_IRQ_SET_UNMASK,
+		IOPASS_IRQ_SET_EVENTFD | IOPASS_IRQ_SET_UNMASK |
+		IOPASS_IRQ_SET_MASK | IOPASS_IRQ_SET_UNMASK_EVENTFD,
 		{ RSV(iopass_set_irqs, __reserved, 4) },
 		{ EINVAL, EBUSY, EBADF, EFAULT, ENOMEM, ENOSPC, EOPNOTSUPP, EPERM } },
 	[I_RESET] = { "DEVICE_RESET", IOPASS_DEVICE_RESET,

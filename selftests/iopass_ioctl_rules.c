@@ -215,7 +215,7 @@ FIXTURE_VARIANT_ADD(rules, device_irq_info) {
 
 FIXTURE_VARIANT_ADD(rules, device_set_irqs) {
 	.c = { IOPASS_DEVICE_SET_IRQS, false, sizeof(struct iopass_set_irqs),
-	       sizeof(struct iopass_set_irqs), 1 << 2,
+	       sizeof(struct iopass_set_irqs), 1 << 4,
 	       RESERVED(iopass_set_irqs), fill_set_irqs },
 };
 

@@ -11,6 +11,7 @@
  * Beside the kernel's own vfio module the front must refuse to load, and
  * say why: the stock kernels' vfio.ko is in the rig's initramfs for that.
  */
+#include <linux/pci_regs.h>
 #include <linux/vfio.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -159,6 +160,30 @@ static int cfg_rw(int dev, off_t off, void *val, size_t len, bool write)
 	ssize_t n = write ? pwrite(dev, val, len, pos) : pread(dev, val, len, pos);
 
 	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EIO;
+}
+
+/*
+ * The edu's BAR 0 mmapped, memory decode and bus mastering on (the
+ * owner's to turn on, as with vfio-pci); MAP_FAILED on error.
+ */
+static void *edu_bar_master(int dev)
+{
+	unsigned short cmd;
+	void *bar;
+
+	bar = mmap(NULL, EDU_BAR_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   dev, region_off(VFIO_PCI_BAR0_REGION_INDEX));
+	if (bar == MAP_FAILED)
+		return bar;
+	if (cfg_rw(dev, PCI_COMMAND, &cmd, 2, false))
+		goto fail;
+	cmd |= PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+	if (cfg_rw(dev, PCI_COMMAND, &cmd, 2, true))
+		goto fail;
+	return bar;
+fail:
+	munmap(bar, EDU_BAR_SIZE);
+	return MAP_FAILED;
 }
 
 TEST_F(vfio, container_and_group_rules)
@@ -365,7 +390,6 @@ TEST_F(vfio, edu_dma_and_msi_through_the_front)
 			.index = VFIO_PCI_MSI_IRQ_INDEX, .count = 1,
 		},
 	};
-	unsigned short cmd;
 	unsigned char *buf;
 	void *bar;
 	int efd;
@@ -378,13 +402,8 @@ TEST_F(vfio, edu_dma_and_msi_through_the_front)
 	memset(buf, 0x5a, 64);
 	ASSERT_EQ(0, vfio_connect(self));
 	ASSERT_EQ(0, vfio_map(self->container, buf, IOVA_BUF, SZ_4K));
-	bar = mmap(NULL, EDU_BAR_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
-		   self->dev, region_off(VFIO_PCI_BAR0_REGION_INDEX));
+	bar = edu_bar_master(self->dev);
 	ASSERT_NE(MAP_FAILED, bar);
-	/* Bus mastering is the owner's to turn on, as with vfio-pci. */
-	ASSERT_EQ(0, cfg_rw(self->dev, 4, &cmd, 2, false));
-	cmd |= 0x6;
-	ASSERT_EQ(0, cfg_rw(self->dev, 4, &cmd, 2, true));
 
 	/* RAM -> edu -> RAM, 64 bytes further on. */
 	ASSERT_EQ(0, edu_dma(bar, IOVA_BUF, EDU_BUFFER, 64, false));
@@ -409,6 +428,106 @@ TEST_F(vfio, edu_dma_and_msi_through_the_front)
 	close(efd);
 	munmap(bar, EDU_BAR_SIZE);
 	munmap(buf, SZ_4K);
+}
+
+/* SET_IRQS with one s32 or u8 of data; 0 or -errno. */
+static int vfio_irq(int dev, __u32 flags, __u32 index, __u32 start,
+		    __u32 count, const void *data, size_t len)
+{
+	struct {
+		struct vfio_irq_set set;
+		__u8 data[8];
+	} irq = {
+		.set = {
+			.argsz = sizeof(irq.set) + len, .flags = flags,
+			.index = index, .start = start, .count = count,
+		},
+	};
+
+	memcpy(irq.data, data, len);
+	return ioctl_errno(dev, VFIO_DEVICE_SET_IRQS, &irq);
+}
+
+/*
+ * INTx as QEMU drives it with KVM: masked while it sets up, the unmask
+ * eventfd (KVM's resamplefd) handed over, then unmasked; mask and unmask
+ * with DATA_NONE and DATA_BOOL.  What iopass does not serve fails with
+ * ENOTTY, as in VFIO.
+ */
+TEST_F(vfio, edu_intx_mask_unmask_and_the_unmask_eventfd)
+{
+	const __u32 trig = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+	const __u32 mask = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK;
+	const __u32 unmask = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK;
+	const __u32 unmask_fd = VFIO_IRQ_SET_DATA_EVENTFD |
+				VFIO_IRQ_SET_ACTION_UNMASK;
+	const __u32 unmask_bool = VFIO_IRQ_SET_DATA_BOOL |
+				  VFIO_IRQ_SET_ACTION_UNMASK;
+	const __u8 no = 0, yes = 1;
+	__u64 kick = 1;
+	__s32 efd, ufd;
+	void *bar;
+
+	if (variant->vendor != EDU_VENDOR)
+		SKIP(return, "the edu's test");
+	ASSERT_EQ(0, vfio_connect(self));
+	bar = edu_bar_master(self->dev);
+	ASSERT_NE(MAP_FAILED, bar);
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ufd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_LE(0, efd);
+	ASSERT_LE(0, ufd);
+
+	ASSERT_EQ(0, vfio_irq(self->dev, trig, VFIO_PCI_INTX_IRQ_INDEX, 0, 1,
+			      &efd, 4));
+	ASSERT_EQ(0, vfio_irq(self->dev, mask, VFIO_PCI_INTX_IRQ_INDEX, 0, 1,
+			      NULL, 0));
+	ASSERT_EQ(0, vfio_irq(self->dev, unmask_fd, VFIO_PCI_INTX_IRQ_INDEX, 0,
+			      1, &ufd, 4));
+	/* Masked: a raise waits for the unmask. */
+	mmio_write32(bar, EDU_IRQ_RAISE, 1);
+	EXPECT_EQ(0, events(efd, 300));
+	/* DATA_BOOL false does nothing; true unmasks (still asserted: fires). */
+	ASSERT_EQ(0, vfio_irq(self->dev, unmask_bool, VFIO_PCI_INTX_IRQ_INDEX,
+			      0, 1, &no, 1));
+	EXPECT_EQ(0, events(efd, 300));
+	ASSERT_EQ(0, vfio_irq(self->dev, unmask_bool, VFIO_PCI_INTX_IRQ_INDEX,
+			      0, 1, &yes, 1));
+	EXPECT_EQ(1, events(efd, 2000));
+	/* The guest's EOI, as KVM signals it: acked, unmasked, quiet. */
+	mmio_write32(bar, EDU_IRQ_ACK, 1);
+	ASSERT_EQ(8, write(ufd, &kick, 8));
+	EXPECT_EQ(0, events(efd, 300));
+	mmio_write32(bar, EDU_IRQ_RAISE, 1);
+	EXPECT_EQ(1, events(efd, 2000));
+	mmio_write32(bar, EDU_IRQ_ACK, 1);
+	ASSERT_EQ(0, vfio_irq(self->dev, unmask, VFIO_PCI_INTX_IRQ_INDEX, 0, 1,
+			      NULL, 0));
+
+	/* Not served, as VFIO: ENOTTY; bad ranges: EINVAL. */
+	EXPECT_EQ(-ENOTTY, vfio_irq(self->dev, VFIO_IRQ_SET_DATA_NONE |
+				    VFIO_IRQ_SET_ACTION_TRIGGER,
+				    VFIO_PCI_INTX_IRQ_INDEX, 0, 1, NULL, 0));
+	EXPECT_EQ(-ENOTTY, vfio_irq(self->dev, VFIO_IRQ_SET_DATA_EVENTFD |
+				    VFIO_IRQ_SET_ACTION_MASK,
+				    VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &ufd, 4));
+	EXPECT_EQ(-ENOTTY, vfio_irq(self->dev, mask, VFIO_PCI_MSI_IRQ_INDEX, 0,
+				    1, NULL, 0));
+	EXPECT_EQ(-EINVAL, vfio_irq(self->dev, mask, VFIO_PCI_INTX_IRQ_INDEX, 1,
+				    1, NULL, 0));
+	EXPECT_EQ(-EINVAL, vfio_irq(self->dev, unmask_fd,
+				    VFIO_PCI_INTX_IRQ_INDEX, 0, 1, NULL, 0));
+	EXPECT_EQ(-EINVAL, vfio_irq(self->dev, mask | VFIO_IRQ_SET_DATA_BOOL,
+				    VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &yes, 1));
+
+	/* INTx off takes the unmask eventfd with it. */
+	ASSERT_EQ(0, vfio_irq(self->dev, VFIO_IRQ_SET_DATA_NONE |
+			      VFIO_IRQ_SET_ACTION_TRIGGER,
+			      VFIO_PCI_INTX_IRQ_INDEX, 0, 0, NULL, 0));
+	ASSERT_EQ(8, write(ufd, &kick, 8));
+	close(ufd);
+	close(efd);
+	munmap(bar, EDU_BAR_SIZE);
 }
 
 /*

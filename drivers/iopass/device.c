@@ -61,6 +61,14 @@ static ssize_t domain_type_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(domain_type);
 
+static ssize_t interrupts_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lld\n",
+			  atomic64_read(&to_iopass_device(dev)->interrupts));
+}
+static DEVICE_ATTR_RO(interrupts);
+
 /* Counters of the domain the device is in; see iopass_group_stats(). */
 #define IOPASS_STAT_ATTR(_name, _index)					\
 static ssize_t _name##_show(struct device *dev,				\
@@ -87,6 +95,7 @@ static struct attribute *iopass_device_attrs[] = {
 	&dev_attr_maps.attr,
 	&dev_attr_unmaps.attr,
 	&dev_attr_iotlb_syncs.attr,
+	&dev_attr_interrupts.attr,
 	NULL
 };
 ATTRIBUTE_GROUPS(iopass_device);

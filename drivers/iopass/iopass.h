@@ -232,6 +232,8 @@ struct iopass_group {
  *	iopass_groups_lock
  * @priv: the backend's state, allocated and freed with the device, so that
  *	it outlives the binding as long as an fd or a mapping needs it
+ * @interrupts: interrupts the backend passed on to eventfds since the
+ *	device was bound (sysfs "interrupts")
  */
 struct iopass_device {
 	struct device dev;
@@ -246,6 +248,7 @@ struct iopass_device {
 	wait_queue_head_t released;
 	struct iopass_ioas *ioas;
 	void *priv;
+	atomic64_t interrupts;
 };
 
 static inline struct iopass_device *to_iopass_device(struct device *dev)
@@ -334,8 +337,11 @@ size_t iopass_pgsize(unsigned long pgsize_bitmap, unsigned long iova,
 
 /* pci.c, pci_region.c, pci_irq.c: the PCI backend */
 
+struct iopass_pci_unmaskfd;
+
 /**
  * struct iopass_pci_vec - one interrupt vector routed to an eventfd
+ * @idev: the device, whose interrupt count the handler adds to
  * @trigger: the eventfd, or NULL while the vector is off
  * @irq: the Linux IRQ number while @trigger is set
  * @name: the name the IRQ is requested with
@@ -344,6 +350,7 @@ size_t iopass_pgsize(unsigned long pgsize_bitmap, unsigned long iova,
  * @bypass: @producer is registered
  */
 struct iopass_pci_vec {
+	struct iopass_device *idev;
 	struct eventfd_ctx *trigger;
 	int irq;
 	char name[32];
@@ -378,6 +385,9 @@ struct iopass_pci_vec {
  * @nvec: vectors enabled
  * @vecs: their state
  * @intx_masked: under @intx_spin: the INTx line is masked
+ * @unmaskfd: the INTx unmask eventfd, or NULL (under @irq_lock)
+ * @intx_resignal: signals INTx's eventfd again for an unmask eventfd that
+ *	found the line still asserted (its wake-up cannot signal)
  * @intx_spin: orders the INTx handler, unmask and every read-modify-write
  *	of PCI_COMMAND (pci_irq.c)
  * @err_trigger: eventfd for AER errors, under @irq_lock
@@ -402,11 +412,14 @@ struct iopass_pci_device {
 	unsigned int nvec;
 	struct iopass_pci_vec *vecs;
 	bool intx_masked;
+	struct iopass_pci_unmaskfd *unmaskfd;
+	struct work_struct intx_resignal;
 	spinlock_t intx_spin;		/* see above */
 	struct eventfd_ctx *err_trigger;
 	struct eventfd_ctx *req_trigger;
 };
 
+void iopass_pci_irq_init(struct iopass_pci_device *ipdev);
 int iopass_pci_init(void);
 void iopass_pci_exit(void);
 int iopass_pci_region_info(void *priv, void *arg);

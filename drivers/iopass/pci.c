@@ -236,7 +236,9 @@ static const struct iopass_ioctl_op iopass_pci_ioctls[] = {
 			struct iopass_irq_info, __reserved, 0),
 	IOPASS_IOCTL_OP_LOCK(IOPASS_DEVICE_SET_IRQS, iopass_pci_set_irqs,
 			     struct iopass_set_irqs, eventfds,
-			     IOPASS_IRQ_SET_EVENTFD | IOPASS_IRQ_SET_UNMASK,
+			     IOPASS_IRQ_SET_EVENTFD | IOPASS_IRQ_SET_UNMASK |
+			     IOPASS_IRQ_SET_MASK |
+			     IOPASS_IRQ_SET_UNMASK_EVENTFD,
 			     IOPASS_IOCTL_LOCK_SELF),
 	IOPASS_IOCTL_OP(IOPASS_DEVICE_RESET, iopass_pci_reset,
 			struct iopass_device_reset, flags, 0),
@@ -289,8 +291,7 @@ static int iopass_pci_probe(struct pci_dev *pdev,
 	}
 	init_rwsem(&ipdev->memory_lock);
 	mutex_init(&ipdev->cfg_lock);
-	mutex_init(&ipdev->irq_lock);
-	spin_lock_init(&ipdev->intx_spin);
+	iopass_pci_irq_init(ipdev);
 	iopass_pci_regions_init(ipdev);
 	pci_set_drvdata(pdev, ipdev);
 

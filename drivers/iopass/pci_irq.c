@@ -6,8 +6,9 @@
  * changed while its IRQ is not requested: free_irq() waits for a running
  * handler, so no handler can signal an eventfd being swapped or put (the
  * CVE-2024-26810 class).  INTx is masked in the device by its handler
- * (the line may be shared) and unmasked by IOPASS_IRQ_SET_UNMASK, both
- * under intx_spin; INTx is enabled in the device only while its handler is
+ * (the line may be shared) or the owner (IOPASS_IRQ_SET_MASK), and
+ * unmasked by IOPASS_IRQ_SET_UNMASK or the unmask eventfd, all under
+ * intx_spin; INTx is enabled in the device only while its handler is
  * requested, and the owner cannot flip PCI_COMMAND_INTX_DISABLE itself
  * (pci_config.c), so the device never asserts a line nobody handles.
  * Every other read-modify-write of PCI_COMMAND iopass does (INTx on and
@@ -26,6 +27,8 @@
  */
 #include <linux/delay.h>
 #include <linux/eventfd.h>
+#include <linux/file.h>
+#include <linux/poll.h>
 #include <linux/interrupt.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
@@ -110,6 +113,7 @@ static irqreturn_t iopass_pci_msi_handler(int irq, void *data)
 {
 	struct iopass_pci_vec *vec = data;
 
+	atomic64_inc(&vec->idev->interrupts);
 	iopass_compat_eventfd_signal(vec->trigger);
 	return IRQ_HANDLED;
 }
@@ -124,6 +128,7 @@ static irqreturn_t iopass_pci_intx_handler(int irq, void *data)
 	/* Shared line: only if this device asserts it; masks it if so. */
 	if (!ipdev->intx_masked && pci_check_and_mask_intx(ipdev->pdev)) {
 		ipdev->intx_masked = true;
+		atomic64_inc(&ipdev->idev->interrupts);
 		iopass_compat_eventfd_signal(ipdev->vecs[0].trigger);
 		ret = IRQ_HANDLED;
 	}
@@ -131,19 +136,167 @@ static irqreturn_t iopass_pci_intx_handler(int irq, void *data)
 	return ret;
 }
 
-static void iopass_pci_intx_unmask(struct iopass_pci_device *ipdev)
+/*
+ * Unmask INTx.  True if the device still asserts it: it stays masked, and
+ * the caller signals the eventfd again (it fires again at once).
+ */
+static bool iopass_pci_intx_try_unmask(struct iopass_pci_device *ipdev)
 {
 	unsigned long flags;
+	bool again = false;
 
 	spin_lock_irqsave(&ipdev->intx_spin, flags);
 	if (ipdev->intx_masked && ipdev->vecs[0].trigger) {
-		/* Still asserted: it fires again at once, so say so and stay masked. */
 		if (pci_check_and_unmask_intx(ipdev->pdev))
 			ipdev->intx_masked = false;
 		else
-			iopass_compat_eventfd_signal(ipdev->vecs[0].trigger);
+			again = true;
 	}
 	spin_unlock_irqrestore(&ipdev->intx_spin, flags);
+	return again;
+}
+
+static void iopass_pci_intx_unmask(struct iopass_pci_device *ipdev)
+{
+	if (iopass_pci_intx_try_unmask(ipdev))
+		iopass_compat_eventfd_signal(ipdev->vecs[0].trigger);
+}
+
+/* The owner masks INTx: disabled in the device until the next unmask. */
+static void iopass_pci_intx_mask(struct iopass_pci_device *ipdev)
+{
+	unsigned long flags;
+	u16 cmd;
+
+	spin_lock_irqsave(&ipdev->intx_spin, flags);
+	if (!ipdev->intx_masked && ipdev->vecs[0].trigger) {
+		pci_read_config_word(ipdev->pdev, PCI_COMMAND, &cmd);
+		pci_write_config_word(ipdev->pdev, PCI_COMMAND,
+				      cmd | PCI_COMMAND_INTX_DISABLE);
+		ipdev->intx_masked = true;
+	}
+	spin_unlock_irqrestore(&ipdev->intx_spin, flags);
+}
+
+/*
+ * The INTx unmask eventfd (KVM's resamplefd): each signal unmasks, from
+ * the eventfd's wake-up, under its wait-queue lock.  Nothing there may
+ * signal an eventfd (it could be this one), so a line found still
+ * asserted is signalled again by intx_resignal.  Only ever on while INTx
+ * is: vec_off() takes it away before INTx goes, so the wake-up never meets
+ * a vector being freed.
+ */
+struct iopass_pci_unmaskfd {
+	struct iopass_pci_device *ipdev;
+	struct eventfd_ctx *ctx;
+	wait_queue_entry_t wait;
+	poll_table pt;
+};
+
+static int iopass_pci_unmaskfd_wake(wait_queue_entry_t *wait,
+				    unsigned int mode, int sync, void *key)
+{
+	struct iopass_pci_unmaskfd *u =
+		container_of(wait, struct iopass_pci_unmaskfd, wait);
+	u64 cnt;
+
+	if (key_to_poll(key) & EPOLLIN) {
+		eventfd_ctx_do_read(u->ctx, &cnt);
+		if (iopass_pci_intx_try_unmask(u->ipdev))
+			schedule_work(&u->ipdev->intx_resignal);
+	}
+	return 0;
+}
+
+static void iopass_pci_unmaskfd_queue(struct file *file,
+				      wait_queue_head_t *wqh, poll_table *pt)
+{
+	struct iopass_pci_unmaskfd *u =
+		container_of(pt, struct iopass_pci_unmaskfd, pt);
+
+	add_wait_queue(wqh, &u->wait);
+}
+
+/* Signal INTx's eventfd again (see above); never takes irq_lock. */
+static void iopass_pci_intx_resignal(struct work_struct *work)
+{
+	struct iopass_pci_device *ipdev =
+		container_of(work, struct iopass_pci_device, intx_resignal);
+	unsigned long flags;
+
+	spin_lock_irqsave(&ipdev->intx_spin, flags);
+	if (ipdev->intx_masked)
+		iopass_compat_eventfd_signal(ipdev->vecs[0].trigger);
+	spin_unlock_irqrestore(&ipdev->intx_spin, flags);
+}
+
+/**
+ * iopass_pci_irq_init() - set up the interrupt state of a new function
+ * @ipdev: the function
+ */
+void iopass_pci_irq_init(struct iopass_pci_device *ipdev)
+{
+	mutex_init(&ipdev->irq_lock);
+	spin_lock_init(&ipdev->intx_spin);
+	INIT_WORK(&ipdev->intx_resignal, iopass_pci_intx_resignal);
+	ipdev->irq_type = -1;
+}
+
+static void iopass_pci_unmaskfd_off(struct iopass_pci_device *ipdev)
+{
+	struct iopass_pci_unmaskfd *u = ipdev->unmaskfd;
+	u64 cnt;
+
+	lockdep_assert_held(&ipdev->irq_lock);
+	if (!u)
+		return;
+	eventfd_ctx_remove_wait_queue(u->ctx, &u->wait, &cnt);
+	cancel_work_sync(&ipdev->intx_resignal);
+	eventfd_ctx_put(u->ctx);
+	kfree(u);
+	ipdev->unmaskfd = NULL;
+}
+
+/* Make @fd the unmask eventfd (-1: none); a bad fd changes nothing. */
+static int iopass_pci_unmaskfd_set(struct iopass_pci_device *ipdev, int fd)
+{
+	struct iopass_pci_unmaskfd *u;
+	struct eventfd_ctx *ctx;
+	struct file *file;
+	__poll_t events;
+
+	lockdep_assert_held(&ipdev->irq_lock);
+	if (ipdev->irq_type != IOPASS_IRQ_INTX)
+		return -EINVAL;
+	if (fd < 0) {
+		iopass_pci_unmaskfd_off(ipdev);
+		return 0;
+	}
+	file = fget(fd);
+	if (!file)
+		return -EBADF;
+	ctx = eventfd_ctx_fileget(file);
+	if (IS_ERR(ctx)) {
+		fput(file);
+		return -EBADF;
+	}
+	u = kzalloc(sizeof(*u), GFP_KERNEL_ACCOUNT);
+	if (!u) {
+		eventfd_ctx_put(ctx);
+		fput(file);
+		return -ENOMEM;
+	}
+	iopass_pci_unmaskfd_off(ipdev);
+	u->ipdev = ipdev;
+	u->ctx = ctx;
+	init_waitqueue_func_entry(&u->wait, iopass_pci_unmaskfd_wake);
+	init_poll_funcptr(&u->pt, iopass_pci_unmaskfd_queue);
+	ipdev->unmaskfd = u;
+	events = vfs_poll(file, &u->pt);
+	fput(file);
+	if ((events & EPOLLIN) && iopass_pci_intx_try_unmask(ipdev))
+		iopass_compat_eventfd_signal(ipdev->vecs[0].trigger);
+	return 0;
 }
 
 /*
@@ -180,6 +333,8 @@ static void iopass_pci_vec_off(struct iopass_pci_device *ipdev, unsigned int v)
 		irq_bypass_unregister_producer(&vec->producer);
 	vec->bypass = false;
 	if (ipdev->irq_type == IOPASS_IRQ_INTX) {
+		/* Nothing may unmask it from here on (see unmaskfd above). */
+		iopass_pci_unmaskfd_off(ipdev);
 		/* No handler: the device must not assert a (shared) line. */
 		iopass_pci_intx(ipdev, false);
 		iopass_pci_intx_drain(vec->irq);
@@ -281,6 +436,7 @@ static int iopass_pci_vec_on(struct iopass_pci_device *ipdev, unsigned int v,
 		return -ENOMEM;
 	snprintf(vec->name, sizeof(vec->name), "iopass-%d[%s]",
 		 ipdev->idev->id, pci_name(pdev));
+	vec->idev = ipdev->idev;
 	vec->trigger = trigger;
 	if (ipdev->irq_type == IOPASS_IRQ_INTX) {
 		vec->irq = pdev->irq;
@@ -389,12 +545,17 @@ int iopass_pci_set_irqs(void *priv, void *arg)
 	    check_add_overflow(cmd->start, cmd->count, &end) ||
 	    end > iopass_pci_irq_count(ipdev->pdev, cmd->index))
 		return -EINVAL;
-	if ((cmd->flags & IOPASS_IRQ_SET_UNMASK) &&
+	if (!(cmd->flags & IOPASS_IRQ_SET_EVENTFD) &&
 	    (cmd->index != IOPASS_IRQ_INTX || cmd->start || cmd->count != 1))
 		return -EINVAL;
 
 	/* The array is copied before the device is held (iopass_device_enter()). */
-	if (cmd->count && !(cmd->flags & IOPASS_IRQ_SET_UNMASK)) {
+	if (cmd->flags & IOPASS_IRQ_SET_UNMASK_EVENTFD) {
+		fds = memdup_array_user(u64_to_user_ptr(cmd->eventfds), 1,
+					sizeof(*fds));
+		if (IS_ERR(fds))
+			return PTR_ERR(fds);
+	} else if (cmd->count && (cmd->flags & IOPASS_IRQ_SET_EVENTFD)) {
 		fds = memdup_array_user(u64_to_user_ptr(cmd->eventfds),
 					cmd->count, sizeof(*fds));
 		if (IS_ERR(fds))
@@ -419,6 +580,11 @@ int iopass_pci_set_irqs(void *priv, void *arg)
 	if (cmd->flags & IOPASS_IRQ_SET_UNMASK) {
 		if (ipdev->irq_type == IOPASS_IRQ_INTX)
 			iopass_pci_intx_unmask(ipdev);
+	} else if (cmd->flags & IOPASS_IRQ_SET_MASK) {
+		if (ipdev->irq_type == IOPASS_IRQ_INTX)
+			iopass_pci_intx_mask(ipdev);
+	} else if (cmd->flags & IOPASS_IRQ_SET_UNMASK_EVENTFD) {
+		ret = iopass_pci_unmaskfd_set(ipdev, fds[0]);
 	} else if (cmd->index == IOPASS_IRQ_ERR || cmd->index == IOPASS_IRQ_REQ) {
 		iopass_pci_set_single(cmd->index == IOPASS_IRQ_ERR ?
 				      &ipdev->err_trigger : &ipdev->req_trigger,

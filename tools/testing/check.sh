@@ -23,10 +23,8 @@
 #   variants-6.1 variants-6.12 variants-debug   (machine_variants, booted
 #                            with identity default domains, with the IOMMU
 #                            off, and without interrupt remapping)
-#   nested-6.1 nested-6.12 nested-debug   (not in the default list: the
-#                            nested KVM guest does not yet boot reliably in
-#                            the rig, on the kernel's vfio-pci as well) an
-#                            unmodified QEMU in the guest assigns the nvme
+#   nested-6.1 nested-6.12 nested-debug   an unmodified QEMU in the
+#                            guest (one vCPU, an EPYC) assigns the nvme
 #                            through iopass_vfio.ko to a nested KVM guest,
 #                            plain and with a vIOMMU; the host finds the
 #                            nested guest's writes in the backing image
@@ -50,7 +48,8 @@ cd "$top"
 steps=("$@")
 [ ${#steps[@]} -gt 0 ] || steps=(rig lint htmldocs tools dkms build-6.1 build-6.12 build-debug kunit
 				 selftests-6.1 selftests-6.12 selftests-debug
-				 variants-6.1 variants-6.12 variants-debug bench-smoke)
+				 variants-6.1 variants-6.12 variants-debug
+				 nested-6.1 nested-6.12 nested-debug nested-ref bench-smoke)
 width=${CHECK_JOBS:-$(nproc)}
 jobdir="$top/build/check"
 rm -rf "$jobdir" && mkdir -p "$jobdir"

@@ -259,6 +259,7 @@ static int iopass_vfio_map_dma(struct iopass_vfio_container *c,
 	u32 flags = IOPASS_MAP_FIXED_IOVA;
 	struct iopass_ioas *ioas;
 	u64 iova;
+	int ret;
 
 	if (copy_from_user(&map, uarg, minsz))
 		return -EFAULT;
@@ -273,8 +274,13 @@ static int iopass_vfio_map_dma(struct iopass_vfio_container *c,
 	if (!ioas)
 		return -EINVAL;
 	iova = map.iova;
-	return iopass_vfio_map_errno(iopass_ioas_map(ioas, map.vaddr, map.size,
-						     &iova, flags));
+	ret = iopass_vfio_map_errno(iopass_ioas_map(ioas, map.vaddr, map.size,
+						    &iova, flags));
+	pr_debug("MAP_DMA iova %#llx size %#llx flags %#x: %d\n", map.iova,
+		 map.size, map.flags, ret);
+	if (!ret)
+		atomic64_inc(&iopass_vfio_map_calls);
+	return ret;
 }
 
 static int iopass_vfio_unmap_dma(struct iopass_vfio_container *c,
@@ -296,12 +302,16 @@ static int iopass_vfio_unmap_dma(struct iopass_vfio_container *c,
 	if (!ioas)
 		return -EINVAL;
 	ret = iopass_ioas_unmap(ioas, unmap.iova, unmap.size, all, &done);
+	pr_debug("UNMAP_DMA iova %#llx size %#llx flags %#x: %d, %#llx unmapped\n",
+		 unmap.iova, unmap.size, unmap.flags, ret, done);
 	if (ret == -ENOENT)
 		ret = 0;	/* nothing there: type1 unmaps nothing, no error */
 	else if (ret == -EOVERFLOW)
 		ret = -EINVAL;
 	if (ret)
 		return ret;
+	if (done)
+		atomic64_inc(&iopass_vfio_unmap_calls);
 	unmap.size = done;
 	return copy_to_user(uarg, &unmap, minsz) ? -EFAULT : 0;
 }

@@ -212,12 +212,35 @@ static int iopass_vfio_irq_set_check(struct iopass_device *idev,
 	return 0;
 }
 
+/*
+ * VFIO's DATA_BOOL: one byte per vector, after the header; true does the
+ * action.  Only INTx's mask and unmask take it here (count 1).
+ */
+static int iopass_vfio_irq_bool(void __user *udata, bool *val)
+{
+	u8 b;
+
+	if (get_user(b, (u8 __user *)udata))
+		return -EFAULT;
+	*val = b;
+	return 0;
+}
+
+/*
+ * SET_IRQS, as iopass's: triggers (eventfds, or off with DATA_NONE and
+ * count 0), and INTx's mask, unmask and unmask eventfd.  What VFIO serves
+ * and iopass does not (loopback triggers with DATA_NONE or DATA_BOOL and
+ * a count, an eventfd that masks) fails as VFIO fails what it does not
+ * serve: ENOTTY.
+ */
 static int iopass_vfio_set_irqs(struct iopass_device *idev, void __user *uarg)
 {
 	size_t minsz = offsetofend(struct vfio_irq_set, count);
 	struct iopass_set_irqs set = { .size = sizeof(set) };
+	void __user *udata = uarg + minsz;
 	struct vfio_irq_set hdr;
 	u32 data, action;
+	bool yes = true;
 	int ret;
 
 	if (copy_from_user(&hdr, uarg, minsz))
@@ -230,25 +253,36 @@ static int iopass_vfio_set_irqs(struct iopass_device *idev, void __user *uarg)
 	set.index = hdr.index;
 	set.start = hdr.start;
 	set.count = hdr.count;
-	if (action == VFIO_IRQ_SET_ACTION_TRIGGER &&
-	    data == VFIO_IRQ_SET_DATA_EVENTFD) {
+	if (action == VFIO_IRQ_SET_ACTION_TRIGGER) {
+		if (data == VFIO_IRQ_SET_DATA_BOOL ||
+		    (data == VFIO_IRQ_SET_DATA_NONE && hdr.count))
+			return -ENOTTY;		/* loopback */
 		/* The fds follow the header: iopass copies them itself. */
 		set.flags = IOPASS_IRQ_SET_EVENTFD;
-		set.eventfds = (uintptr_t)(uarg + minsz);
-	} else if (action == VFIO_IRQ_SET_ACTION_TRIGGER &&
-		   data == VFIO_IRQ_SET_DATA_NONE && !hdr.count) {
-		set.flags = IOPASS_IRQ_SET_EVENTFD;	/* the index off */
-	} else if (action == VFIO_IRQ_SET_ACTION_UNMASK &&
-		   data == VFIO_IRQ_SET_DATA_NONE &&
-		   hdr.index == VFIO_PCI_INTX_IRQ_INDEX) {
-		if (hdr.start || hdr.count != 1)
-			return -EINVAL;
-		set.flags = IOPASS_IRQ_SET_UNMASK;
-	} else {
-		/* Masking, loopback triggers, the resample eventfd: not yet. */
-		return -ENOTTY;
+		set.eventfds = (uintptr_t)udata;
+		return iopass_device_call(idev, IOPASS_DEVICE_SET_IRQS, &set);
 	}
-	return iopass_device_call(idev, IOPASS_DEVICE_SET_IRQS, &set);
+	/* Mask and unmask: INTx's only, as VFIO's. */
+	if (hdr.index != VFIO_PCI_INTX_IRQ_INDEX)
+		return -ENOTTY;
+	if (hdr.start || hdr.count != 1)
+		return -EINVAL;
+	if (data == VFIO_IRQ_SET_DATA_BOOL) {
+		ret = iopass_vfio_irq_bool(udata, &yes);
+		if (ret)
+			return ret;
+	}
+	if (action == VFIO_IRQ_SET_ACTION_MASK) {
+		if (data == VFIO_IRQ_SET_DATA_EVENTFD)
+			return -ENOTTY;		/* VFIO has none either */
+		set.flags = IOPASS_IRQ_SET_MASK;
+	} else if (data == VFIO_IRQ_SET_DATA_EVENTFD) {
+		set.flags = IOPASS_IRQ_SET_UNMASK_EVENTFD;
+		set.eventfds = (uintptr_t)udata;
+	} else {
+		set.flags = IOPASS_IRQ_SET_UNMASK;
+	}
+	return yes ? iopass_device_call(idev, IOPASS_DEVICE_SET_IRQS, &set) : 0;
 }
 
 static int iopass_vfio_reset(struct iopass_device *idev)

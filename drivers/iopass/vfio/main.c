@@ -14,6 +14,36 @@
 
 /* See vfio_private.h. */
 DEFINE_MUTEX(iopass_vfio_lock);
+atomic64_t iopass_vfio_map_calls;
+atomic64_t iopass_vfio_unmap_calls;
+
+/*
+ * /sys/class/misc/vfio/{map,unmap}_dma_calls: the MAP_DMA calls that
+ * mapped and the UNMAP_DMA calls that unmapped something, over every
+ * container since the module loaded.  A VMM that shadows a guest's vIOMMU
+ * makes them as the guest maps; this is how many it made.
+ */
+static ssize_t map_dma_calls_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lld\n", atomic64_read(&iopass_vfio_map_calls));
+}
+static DEVICE_ATTR_RO(map_dma_calls);
+
+static ssize_t unmap_dma_calls_show(struct device *dev,
+				    struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lld\n",
+			  atomic64_read(&iopass_vfio_unmap_calls));
+}
+static DEVICE_ATTR_RO(unmap_dma_calls);
+
+static struct attribute *iopass_vfio_stats_attrs[] = {
+	&dev_attr_map_dma_calls.attr,
+	&dev_attr_unmap_dma_calls.attr,
+	NULL
+};
+ATTRIBUTE_GROUPS(iopass_vfio_stats);
 
 struct miscdevice iopass_vfio_misc = {
 	.minor = VFIO_MINOR,
@@ -21,6 +51,7 @@ struct miscdevice iopass_vfio_misc = {
 	.nodename = "vfio/vfio",
 	.mode = 0666,
 	.fops = &iopass_vfio_container_fops,
+	.groups = iopass_vfio_stats_groups,
 };
 
 static int __init iopass_vfio_init(void)

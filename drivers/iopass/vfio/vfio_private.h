@@ -87,6 +87,8 @@ struct iopass_vfio_group {
 
 /* main.c */
 extern struct miscdevice iopass_vfio_misc;
+extern atomic64_t iopass_vfio_map_calls;
+extern atomic64_t iopass_vfio_unmap_calls;
 extern struct mutex iopass_vfio_lock;
 
 /* container.c */

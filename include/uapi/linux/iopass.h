@@ -565,11 +565,23 @@ struct iopass_irq_info {
  *	be masked in the device: disabled with -1, its message is cleared, and
  *	a device that raises it anyway writes to IOVA 0, which the IOMMU
  *	blocks unless something is mapped there; turn MSI off with count 0
- * @IOPASS_IRQ_SET_UNMASK: unmask the INTx vector after it fired
+ * @IOPASS_IRQ_SET_UNMASK: unmask the INTx vector after it fired, or after
+ *	IOPASS_IRQ_SET_MASK.  If the device still asserts it, the vector stays
+ *	masked and its eventfd is signalled again
+ * @IOPASS_IRQ_SET_MASK: mask the INTx vector (INTx disable in the device)
+ *	until the next unmask; an interrupt the device raises meanwhile is
+ *	delivered at that unmask
+ * @IOPASS_IRQ_SET_UNMASK_EVENTFD: @eventfds holds one eventfd whose every
+ *	signal unmasks the INTx vector as IOPASS_IRQ_SET_UNMASK does (KVM's
+ *	irqfd resamplefd: the guest's EOI unmasks with no exit to user
+ *	space); -1 removes it.  It goes away with INTx (count 0, or the fd's
+ *	close)
  */
 enum iopass_set_irqs_flags {
 	IOPASS_IRQ_SET_EVENTFD = 1 << 0,
 	IOPASS_IRQ_SET_UNMASK = 1 << 1,
+	IOPASS_IRQ_SET_MASK = 1 << 2,
+	IOPASS_IRQ_SET_UNMASK_EVENTFD = 1 << 3,
 };
 
 /**
@@ -580,8 +592,8 @@ enum iopass_set_irqs_flags {
  * @start: first vector
  * @count: number of vectors
  * @__reserved: must be 0
- * @eventfds: with IOPASS_IRQ_SET_EVENTFD: user pointer to @count __s32
- *	eventfds
+ * @eventfds: with IOPASS_IRQ_SET_EVENTFD or IOPASS_IRQ_SET_UNMASK_EVENTFD:
+ *	user pointer to @count __s32 eventfds
  *
  * INTx, MSI and MSI-X exclude each other: enabling one while another is
  * enabled fails with EBUSY; disable it first (count 0).  MSI and MSI-X are
@@ -590,8 +602,9 @@ enum iopass_set_irqs_flags {
  *
  * Return: 0, or
  * EINVAL: @index out of range, @start + @count beyond the index's vectors
- * (or wrapping), no or several flags, UNMASK other than INTx vector 0,
- * or vectors beyond those enabled;
+ * (or wrapping), no or several flags, UNMASK, MASK or UNMASK_EVENTFD
+ * other than on INTx vector 0 (start 0, count 1), UNMASK_EVENTFD while
+ * INTx is not enabled, or vectors beyond those enabled;
  * EBUSY: another interrupt type is enabled;
  * EBADF: an fd is not an eventfd;
  * EFAULT: @eventfds is not readable;
