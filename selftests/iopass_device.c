@@ -8,8 +8,6 @@
  * admin queue in mapped memory, completion on an MSI-X eventfd.
  */
 #include <poll.h>
-#include <setjmp.h>
-#include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/wait.h>
 
@@ -58,27 +56,6 @@ static int find_cap(int dev, unsigned char id)
 	return 0;
 }
 
-static sigjmp_buf sigbus_jmp;
-
-static void on_sigbus(int sig)
-{
-	siglongjmp(sigbus_jmp, 1);
-}
-
-/* Whether reading *@p raises SIGBUS. */
-static bool read_faults(__u32 *p)
-{
-	struct sigaction sa = { .sa_handler = on_sigbus }, old;
-	bool faulted = false;
-
-	sigaction(SIGBUS, &sa, &old);
-	if (sigsetjmp(sigbus_jmp, 1))
-		faulted = true;
-	else
-		(void)__atomic_load_n(p, __ATOMIC_RELAXED);
-	sigaction(SIGBUS, &old, NULL);
-	return faulted;
-}
 
 /* An edu alone in its group, bound, open, attached. */
 FIXTURE(edu) {

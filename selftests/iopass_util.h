@@ -6,6 +6,8 @@
 #ifndef __IOPASS_UTIL_H
 #define __IOPASS_UTIL_H
 
+#include <setjmp.h>
+#include <signal.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -597,6 +599,28 @@ static inline void klog_mark(const char *line)
 			perror("/dev/kmsg");
 		close(fd);
 	}
+}
+
+static sigjmp_buf sigbus_jmp;
+
+static inline void on_sigbus(int sig)
+{
+	siglongjmp(sigbus_jmp, 1);
+}
+
+/* Whether reading *@p raises SIGBUS (a revoked BAR mapping does). */
+static inline bool read_faults(__u32 *p)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus }, old;
+	bool faulted = false;
+
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(sigbus_jmp, 1))
+		faulted = true;
+	else
+		(void)__atomic_load_n(p, __ATOMIC_RELAXED);
+	sigaction(SIGBUS, &old, NULL);
+	return faulted;
 }
 
 #endif /* __IOPASS_UTIL_H */

@@ -11,6 +11,7 @@
  * Beside the kernel's own vfio module the front must refuse to load, and
  * say why: the stock kernels' vfio.ko is in the rig's initramfs for that.
  */
+#include <linux/membarrier.h>
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
 #include <sys/eventfd.h>
@@ -528,6 +529,105 @@ TEST_F(vfio, edu_intx_mask_unmask_and_the_unmask_eventfd)
 	close(ufd);
 	close(efd);
 	munmap(bar, EDU_BAR_SIZE);
+}
+
+/*
+ * Two device fds of one device, each with the BAR mapped: an unbind that
+ * revokes the device (the owner keeps it past release_timeout_ms) zaps
+ * the mappings of both.  Then the session ends with the group fd after
+ * the device fds: what iopass zaps through must still be there (KASAN on
+ * the debug kernel saw it freed with the last device fd, before the fix).
+ */
+TEST_F(vfio, edu_unbind_revokes_every_device_fds_mappings)
+{
+	const char *param = "/sys/module/iopass/parameters/release_timeout_ms";
+	__u32 *bar_a, *bar_b;
+	int efd, dev_b, status;
+	char old[32];
+	pid_t pid;
+
+	if (variant->vendor != EDU_VENDOR)
+		SKIP(return, "the edu's test");
+	ASSERT_EQ(0, vfio_connect(self));
+	dev_b = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD, self->bdf);
+	ASSERT_LE(0, dev_b);
+	bar_a = edu_bar_master(self->dev);
+	ASSERT_NE(MAP_FAILED, bar_a);
+	bar_b = mmap(NULL, EDU_BAR_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		     dev_b, region_off(VFIO_PCI_BAR0_REGION_INDEX));
+	ASSERT_NE(MAP_FAILED, bar_b);
+	EXPECT_EQ(0x010000ed, mmio_read32(bar_a, 0));
+	EXPECT_EQ(0x010000ed, mmio_read32(bar_b, 0));
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, vfio_irq(self->dev, VFIO_IRQ_SET_DATA_EVENTFD |
+			      VFIO_IRQ_SET_ACTION_TRIGGER,
+			      VFIO_PCI_REQ_IRQ_INDEX, 0, 1, &efd, 4));
+
+	ASSERT_EQ(0, sysfs_read(param, old, sizeof(old)));
+	ASSERT_EQ(0, sysfs_write(param, "300"));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(pci_unbind(self->bdf) ? 1 : 0);
+	EXPECT_EQ(1, events(efd, 5000));	/* asked to give it back */
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));	/* ... and revoked */
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	sysfs_write(param, old);
+	EXPECT_TRUE(read_faults(bar_a));
+	EXPECT_TRUE(read_faults(bar_b));
+	EXPECT_TRUE(klog_has("kept the device past release_timeout_ms (300): revoked"));
+
+	/* Device fds first, the group fd last: the session ends there. */
+	munmap(bar_a, EDU_BAR_SIZE);
+	munmap(bar_b, EDU_BAR_SIZE);
+	close(dev_b);
+	close(self->dev);
+	self->dev = -1;
+	close(self->group);
+	self->group = -1;
+	close(efd);
+}
+
+/*
+ * A session that mapped a BAR and closed its device fd before its group
+ * fd, twice: the device is given back whole each time, and (KASAN) the
+ * release touches nothing the device fd freed.
+ */
+TEST_F(vfio, edu_device_fd_closed_before_the_group)
+{
+	char path[PATH_MAX];
+	__u32 *bar;
+	int i;
+
+	if (variant->vendor != EDU_VENDOR)
+		SKIP(return, "the edu's test");
+	snprintf(path, sizeof(path), "/dev/vfio/%d", self->group_id);
+	for (i = 0; i < 2; i++) {
+		if (i) {	/* a new container, as QEMU opens */
+			close(self->container);
+			self->container = open("/dev/vfio/vfio",
+					       O_RDWR | O_CLOEXEC);
+			ASSERT_LE(0, self->container);
+			self->group = open(path, O_RDWR | O_CLOEXEC);
+			ASSERT_LE(0, self->group);
+		}
+		ASSERT_EQ(0, vfio_connect(self));
+		bar = edu_bar_master(self->dev);
+		ASSERT_NE(MAP_FAILED, bar);
+		EXPECT_EQ(0x010000ed, mmio_read32(bar, 0));
+		munmap(bar, EDU_BAR_SIZE);
+		close(self->dev);
+		self->dev = -1;
+		/*
+		 * Let what the device fd freed be freed (RCU): membarrier's
+		 * GLOBAL command waits for a grace period.
+		 */
+		syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0);
+		usleep(100000);
+		close(self->group);
+		self->group = -1;
+	}
 }
 
 /*

@@ -221,6 +221,21 @@ EOF
 c 0 run $T/intx.run && has "intx vector 0: 2 events"
 ok $? intx_is_delivered_and_unmasked
 
+# Masked, a raise waits; the unmask finds it asserted and reports it.
+cat >$T/intxmask.run <<EOF
+irq $EDU --type intx
+irq $EDU --mask
+write $EDU bar0 0x60 1
+irq-wait $EDU --timeout 300
+irq $EDU --unmask
+irq-wait $EDU
+write $EDU bar0 0x64 1
+irq $EDU --off
+EOF
+c 1 run --keep-going $T/intxmask.run && has "INTx masked" &&
+	has "(ETIMEDOUT)" && has "intx vector 0: 1 events"
+ok $? intx_mask_holds_a_raise_until_the_unmask
+
 c 1 irq $EDU --type msi --wait 1 --timeout 300 && has "(ETIMEDOUT)" && has "got 0"
 ok $? waiting_for_an_interrupt_that_never_comes_times_out
 

@@ -649,9 +649,17 @@ void iopass_device_unregister(struct iopass_device *idev)
 	cdev_device_del(&idev->cdev, &idev->dev);
 
 	if (atomic_read(&idev->opened) && idev->ops->request) {
+		unsigned long start = jiffies;
+
 		idev->ops->request(idev);
-		wait_event_timeout(idev->released, !atomic_read(&idev->opened),
-				   msecs_to_jiffies(release_timeout_ms));
+		if (wait_event_timeout(idev->released,
+				       !atomic_read(&idev->opened),
+				       msecs_to_jiffies(release_timeout_ms)))
+			dev_info(&idev->dev, "iopass: the owner released the device %u ms after the request\n",
+				 jiffies_to_msecs(jiffies - start));
+		else
+			dev_info(&idev->dev, "iopass: the owner kept the device past release_timeout_ms (%u): revoked\n",
+				 release_timeout_ms);
 	}
 
 	down_write(&idev->lock);

@@ -167,6 +167,7 @@ static void iopass_pci_close(struct iopass_device *idev, bool unbinding)
 	down_write(&ipdev->memory_lock);
 	ipdev->revoked = true;
 	iopass_pci_zap(ipdev);
+	ipdev->mapping = NULL;	/* the front's, which may go once closed */
 	up_write(&ipdev->memory_lock);
 	iopass_pci_command(ipdev, PCI_COMMAND_MASTER, 0);
 	reset = iopass_pci_reset_for_next(ipdev, unbinding);

@@ -1134,15 +1134,16 @@ static int cmd_irq(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "off", no_argument, NULL, 'o' },
 		{ "unmask", no_argument, NULL, 'u' },
+		{ "mask", no_argument, NULL, 'm' },
 		{ NULL }
 	};
 	unsigned long long nvec = 1, start = 0, wait = 0, timeout = 5000;
 	int c, v, index = -1, err;
 	__s32 fds[MAX_VECTORS];
-	bool off = false, unmask = false;
+	bool off = false, unmask = false, mask = false;
 	struct dev *d;
 
-	while ((c = cmd_getopt(argc, argv, "t:n:s:w:T:ou", opts)) != -1) {
+	while ((c = cmd_getopt(argc, argv, "t:n:s:w:T:oum", opts)) != -1) {
 		switch (c) {
 		case 't':
 			index = parse_irq(optarg);
@@ -1171,6 +1172,9 @@ static int cmd_irq(int argc, char **argv)
 		case 'u':
 			unmask = true;
 			break;
+		case 'm':
+			mask = true;
+			break;
 		default:
 			return bad_option(c, argv);
 		}
@@ -1180,13 +1184,17 @@ static int cmd_irq(int argc, char **argv)
 		return cmd_status;
 	if (optind != argc)
 		return usage_error("unexpected '%s'", argv[optind]);
-	if (unmask) {
+	if (unmask && mask)
+		return usage_error("--mask or --unmask, not both");
+	if (unmask || mask) {
 		if (d->irq_index != IOPASS_IRQ_INTX)
 			return fail(0, NULL, "this session routed no INTx of %s", d->name);
-		err = set_irqs(d, IOPASS_IRQ_SET_UNMASK, IOPASS_IRQ_INTX, 0, 1, NULL);
+		err = set_irqs(d, mask ? IOPASS_IRQ_SET_MASK : IOPASS_IRQ_SET_UNMASK,
+			       IOPASS_IRQ_INTX, 0, 1, NULL);
 		if (err)
-			return fail(err, NULL, "cannot unmask INTx of %s", d->name);
-		say("%s: INTx unmasked\n", d->name);
+			return fail(err, NULL, "cannot %s INTx of %s",
+				    mask ? "mask" : "unmask", d->name);
+		say("%s: INTx %s\n", d->name, mask ? "masked" : "unmasked");
 		return EXIT_OK;
 	}
 	if (off) {
@@ -1274,6 +1282,7 @@ static int cmd_stats(int argc, char **argv)
 {
 	static const char *const attrs[] = {
 		"mapped_bytes", "pinned_pages", "maps", "unmaps", "iotlb_syncs",
+		"interrupts",
 	};
 	char name[32], bdf[32], path[PATH_MAX], val[64];
 	size_t i;
@@ -1284,7 +1293,8 @@ static int cmd_stats(int argc, char **argv)
 		return usage_error("which device?");
 	if (resolve_dev(argv[optind], name, sizeof(name), bdf, sizeof(bdf)))
 		return EXIT_FAIL;
-	say("%s (%s), counters of the address space it is attached to:\n", name, bdf);
+	say("%s (%s), counters of the address space it is attached to, and its interrupts:\n",
+	    name, bdf);
 	out_str("device", NULL, "%s", name);
 	for (i = 0; i < ARRAY_SIZE(attrs); i++) {
 		snprintf(path, sizeof(path), IOPASS_DEVICES "/%s/%s", name, attrs[i]);
@@ -1654,13 +1664,14 @@ const struct cmd dev_cmds[] = {
 	  "  -T, --timeout MS     how long to wait (default 5000)\n"
 	  "  -o, --off            turn this session's interrupts of DEV off\n"
 	  "  -u, --unmask         unmask INTx: iopass masks it each time it fires,\n"
-	  "                       until the owner has quieted the device\n" },
+	  "                       until the owner has quieted the device\n"
+	  "  -m, --mask           mask INTx; a raise meanwhile arrives at the unmask\n" },
 	{ "irq-wait", cmd_irq_wait, "DEV [--count N] [--timeout MS]", "wait for interrupts",
 	  "Wait for N more interrupts (default 1) on the vectors 'irq' routed in\n"
 	  "this session, and show the counts per vector.\n" },
 	{ "stats", cmd_stats, "DEV", "the device's DMA counters",
 	  "From sysfs: bytes mapped and pages pinned in the address space it is\n"
-	  "attached to, maps, unmaps and IOTLB syncs.\n" },
+	  "attached to, maps, unmaps and IOTLB syncs; interrupts passed on.\n" },
 	{ "dma-test", cmd_dma_test, "DEV [--size N] [--irq] [--stale]", "edu DMA round trip",
 	  "On QEMU's edu: map a random source buffer and a destination, DMA\n"
 	  "RAM -> edu -> RAM through the IOMMU and compare.\n"

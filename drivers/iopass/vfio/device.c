@@ -8,9 +8,11 @@
  * only the config index is moved.  The ROM is not served (size 0) nor VGA.
  * IRQ indexes are the same in both (INTx, MSI, MSI-X, ERR, REQ).
  *
- * Each fd has an inode of its own, so that iopass's unmap_mapping_range()
- * of a revoked or detached device's BARs reaches exactly this file's
- * mappings (a shared anon inode would zap every anon-inode mapping).
+ * The fds of one device share an inode of their own (the group's claim
+ * holds it: vfio_private.h), so that iopass's unmap_mapping_range() of a
+ * revoked or detached device's BARs reaches exactly their mappings (a
+ * shared anon inode would zap every anon-inode mapping), all of them, and
+ * never an inode already freed.
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
@@ -30,7 +32,7 @@
  * struct iopass_vfio_device - an open VFIO device fd
  * @group: the group whose session owns @idev (a reference held)
  * @idev: the iopass device
- * @inode: this file's own inode, whose mapping iopass zaps
+ * @inode: the claim's inode, whose mapping iopass zaps (a reference held)
  */
 struct iopass_vfio_device {
 	struct iopass_vfio_group *group;
@@ -380,15 +382,25 @@ static const struct file_operations iopass_vfio_device_fops = {
 };
 
 /**
+ * iopass_vfio_inode_alloc() - an inode for a claimed device's fds
+ *
+ * Return: the inode, or an ERR_PTR.
+ */
+struct inode *iopass_vfio_inode_alloc(void)
+{
+	return alloc_anon_inode(iopass_vfio_mnt->mnt_sb);
+}
+
+/**
  * iopass_vfio_device_open() - VFIO_GROUP_GET_DEVICE_FD's new fd
  * @group: the group (iopass_vfio_lock held); the caller takes a reference for the
  *	fd on success
- * @idev: a device the group's session claimed
+ * @claim: the device, claimed by the group's session, and its inode
  *
  * Return: the fd, or a negative errno.
  */
 int iopass_vfio_device_open(struct iopass_vfio_group *group,
-			    struct iopass_device *idev)
+			    struct iopass_vfio_claim *claim)
 {
 	struct iopass_vfio_device *vdev;
 	struct file *file;
@@ -398,12 +410,9 @@ int iopass_vfio_device_open(struct iopass_vfio_group *group,
 	if (!vdev)
 		return -ENOMEM;
 	vdev->group = group;
-	vdev->idev = idev;
-	vdev->inode = alloc_anon_inode(iopass_vfio_mnt->mnt_sb);
-	if (IS_ERR(vdev->inode)) {
-		ret = PTR_ERR(vdev->inode);
-		goto out_free;
-	}
+	vdev->idev = claim->idev;
+	vdev->inode = claim->inode;
+	ihold(vdev->inode);
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0) {
 		ret = fd;
@@ -424,7 +433,6 @@ out_fd:
 	put_unused_fd(fd);
 out_iput:
 	iput(vdev->inode);
-out_free:
 	kfree(vdev);
 	return ret;
 }

@@ -81,10 +81,12 @@ static int iopass_vfio_in_group(struct device *dev, const void *data)
 static void iopass_vfio_group_release_devs(struct iopass_vfio_group *group)
 {
 	while (group->nr_devs) {
-		struct iopass_device *idev = group->devs[--group->nr_devs];
+		struct iopass_vfio_claim *claim = &group->devs[--group->nr_devs];
 
-		iopass_device_release_front(idev);	/* detaches too */
-		iopass_device_put(idev);
+		/* Detaches too; zaps through the inode, so it goes after. */
+		iopass_device_release_front(claim->idev);
+		iput(claim->inode);
+		iopass_device_put(claim->idev);
 	}
 }
 
@@ -102,6 +104,7 @@ int iopass_vfio_group_claim(struct iopass_vfio_group *group,
 {
 	struct iopass_device *idev;
 	struct device *dev = NULL;
+	struct inode *inode;
 	unsigned int max;
 	int ret = 0;
 
@@ -116,7 +119,9 @@ int iopass_vfio_group_claim(struct iopass_vfio_group *group,
 	while ((dev = bus_find_device(&iopass_bus_type, dev, &group->id,
 				      iopass_vfio_in_group))) {
 		idev = to_iopass_device(dev);
-		ret = group->nr_devs == max ? -EAGAIN :	/* bound meanwhile */
+		inode = iopass_vfio_inode_alloc();
+		ret = IS_ERR(inode) ? PTR_ERR(inode) :
+		      group->nr_devs == max ? -EAGAIN :	/* bound meanwhile */
 		      iopass_device_open_front(idev);
 		if (!ret) {
 			ret = iopass_device_attach_ioas(idev, ioas);
@@ -124,10 +129,13 @@ int iopass_vfio_group_claim(struct iopass_vfio_group *group,
 				iopass_device_release_front(idev);
 		}
 		if (ret) {
+			if (!IS_ERR(inode))
+				iput(inode);
 			put_device(dev);
 			break;
 		}
-		group->devs[group->nr_devs++] = idev;
+		group->devs[group->nr_devs].idev = idev;
+		group->devs[group->nr_devs++].inode = inode;
 	}
 	if (!ret && !group->nr_devs)
 		ret = -ENODEV;
@@ -268,7 +276,7 @@ static int iopass_vfio_group_unset_container(struct iopass_vfio_group *group)
 static int iopass_vfio_group_get_device_fd(struct iopass_vfio_group *group,
 					   char __user *uname)
 {
-	struct iopass_device *idev = NULL;
+	struct iopass_vfio_claim *claim = NULL;
 	unsigned int i;
 	char *name;
 	int ret;
@@ -281,11 +289,12 @@ static int iopass_vfio_group_get_device_fd(struct iopass_vfio_group *group,
 	if (group->devs) {
 		ret = -ENODEV;
 		for (i = 0; i < group->nr_devs; i++)
-			if (!strcmp(dev_name(group->devs[i]->dev.parent), name))
-				idev = group->devs[i];
+			if (!strcmp(dev_name(group->devs[i].idev->dev.parent),
+				    name))
+				claim = &group->devs[i];
 	}
-	if (idev) {
-		ret = iopass_vfio_device_open(group, idev);
+	if (claim) {
+		ret = iopass_vfio_device_open(group, claim);
 		if (ret >= 0) {
 			group->device_fds++;
 			kref_get(&group->kref);

@@ -36,6 +36,20 @@
 struct iopass_vfio_group;
 
 /**
+ * struct iopass_vfio_claim - an iopass device a group's session owns
+ * @idev: the device, opened through iopass's front API and attached
+ * @inode: the inode every device fd of @idev maps its BARs through, from
+ *	the claim until the device is given back: iopass zaps that mapping
+ *	at revoke, detach and release, which may come after the last device
+ *	fd is gone (the group fd ends the session), and must reach the
+ *	mappings of every device fd the session opened
+ */
+struct iopass_vfio_claim {
+	struct iopass_device *idev;
+	struct inode *inode;
+};
+
+/**
  * struct iopass_vfio_container - an open /dev/vfio/vfio
  * @groups: &struct iopass_vfio_group joined to it, by @container_node
  * @ioas: the address space, from VFIO_SET_IOMMU on; NULL before
@@ -65,7 +79,7 @@ struct iopass_vfio_container {
  * @container: the container joined, or NULL
  * @container_file: its file, a reference held while joined
  * @container_node: on @container's list
- * @devs: the iopass devices this group's session owns (opened and attached)
+ * @devs: the iopass devices this group's session owns
  * @nr_devs: how many
  * @device_fds: device fds open
  */
@@ -80,7 +94,7 @@ struct iopass_vfio_group {
 	struct iopass_vfio_container *container;
 	struct file *container_file;
 	struct list_head container_node;
-	struct iopass_device **devs;
+	struct iopass_vfio_claim *devs;
 	unsigned int nr_devs;
 	unsigned int device_fds;
 };
@@ -109,7 +123,8 @@ void iopass_vfio_group_device_closed(struct iopass_vfio_group *group);
 /* device.c */
 int iopass_vfio_fs_init(void);
 void iopass_vfio_fs_exit(void);
+struct inode *iopass_vfio_inode_alloc(void);
 int iopass_vfio_device_open(struct iopass_vfio_group *group,
-			    struct iopass_device *idev);
+			    struct iopass_vfio_claim *claim);
 
 #endif /* __IOPASS_VFIO_PRIVATE_H */

@@ -3,7 +3,8 @@
 """The host's side of the nested runs: are the nested guests' patterns in
 the nvme's backing image?  Each run (nested-guest.sh) writes 64 blocks of
 4 KiB, tagged: "plain" at LBA 256, "viommu" (the nested guest with its own
-vIOMMU) at LBA 1024.
+vIOMMU) at LBA 1024, "unplug" (the one whose nvme the host then unbinds)
+at LBA 2048.
 
 Usage: nested-check.py IMAGE TAG...
 Checks the runs named (those the guest made); prints TAP; exit status 1 if
@@ -12,7 +13,7 @@ a pattern is not there, or no run is named.
 import sys
 
 BLOCK, COUNT = 4096, 64
-RUNS = (("plain", 256), ("viommu", 1024))
+RUNS = (("plain", 256), ("viommu", 1024), ("unplug", 2048))
 
 
 def pattern(tag):

@@ -43,6 +43,8 @@ bdf=$(nvme_bdf)
 [ -n "$bdf" ]
 result $? "the rig's nvme ($bdf)"
 
+# The debug kernel's nvme driver is built in and has the device.
+[ -e $PCI/devices/$bdf/driver ] && echo $bdf >$PCI/devices/$bdf/driver/unbind
 if [ "$front" = iopass ]; then
 	insmod /iopass/iopass.ko
 	echo iopass-pci >$PCI/devices/$bdf/driver_override
@@ -78,13 +80,18 @@ run_nested() {
 		-smp 1 -nodefaults -display none -no-reboot -serial file:$log \
 		-kernel /nested/vmlinuz -initrd /nested/initrd.gz \
 		"$@" -device vfio-pci,host=$bdf \
-		-append "console=ttyS0 earlyprintk=serial,ttyS0 panic=-1 nested_tag=$tag nested_lba=$lba $append" \
+		-append "console=ttyS0 earlyprintk=serial,ttyS0 panic=-1 nested_tag=$tag nested_lba=$lba ${unplug:+nested_unplug=1} $append" \
 		</dev/null >$log.qemu 2>&1 &
 	pid=$!
-	ticks=0
+	ticks=0 unbound= irqs1=
 	while running $pid; do
 		sleep 2
 		ticks=$((ticks + 1))
+		if [ -n "$unplug" ] && [ -z "$unbound" ] &&
+		   grep -q "nested: waiting for the nvme to be unplugged" $log; then
+			irqs1=$(host_irqs)	# the device goes with the unbind
+			unbound=$(unbind_ms)
+		fi
 		# A line every 30 s: the rig's watchdog sees the run is alive.
 		[ $((ticks % 15)) != 0 ] ||
 			{ echo "# $tag: $((ticks * 2)) s; console: $(tail -n 1 $log)"; diag $pid; }
@@ -108,7 +115,7 @@ run_nested() {
 	grep -q "nested: nvme interrupts [1-9]" $log
 	result $? "$tag: the nvme's interrupts reached the nested guest"
 	if [ "$front" = iopass ]; then
-		irqs=$(($(host_irqs) - irqs0))
+		irqs=$((${irqs1:-$(host_irqs)} - irqs0))
 		[ "$irqs" -gt 0 ]
 		result $? "$tag: iopass passed $irqs of the nvme's interrupts to QEMU's eventfds (KVM's irqfds)"
 	fi
@@ -134,6 +141,15 @@ running() {
 	[ -e /proc/$1/status ] && ! grep -q '^State:.*Z' /proc/$1/status
 }
 
+# Unbind the nvme from its driver while QEMU holds it; the milliseconds
+# the unbind took.
+unbind_ms() {
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	echo $bdf >$PCI/devices/$bdf/driver/unbind
+	t1=$(cut -d' ' -f1 /proc/uptime)
+	echo "$t0 $t1" | awk '{ printf "%d\n", ($2 - $1) * 1000 }'
+}
+
 # The front's MAP_DMA and UNMAP_DMA calls that (un)mapped, "maps unmaps"
 # (iopass_vfio's counters; the kernel's vfio keeps none).
 front_calls() {
@@ -149,7 +165,7 @@ host_irqs() {
 }
 
 append=
-runs=${rig_nested_runs:-plain,viommu}	# which runs, for chasing one
+runs=${rig_nested_runs:-plain,viommu,unplug}	# which runs, for chasing one
 case ",$runs," in *,plain,*)
 run_nested plain 256
 if [ "$front" = iopass ]; then
@@ -186,9 +202,36 @@ if [ "$front" = iopass ]; then
 fi
 ;; esac
 
+# Unbinding the nvme on the host while QEMU holds it: the driver asks
+# (the REQ eventfd), QEMU asks the nested guest to eject it (ACPI
+# hot-unplug), the guest's nvme driver lets go, QEMU closes the device
+# and group fds, and the unbind returns.  Within release_timeout_ms, set
+# here to what a guest under nested TCG needs; past it iopass revokes.
+# vfio-pci has no such limit: it waits for as long as QEMU holds on.
+case ",$runs," in *,unplug,*)
+timeout_ms=20000
+[ "$front" != iopass ] ||
+	echo $timeout_ms >/sys/module/iopass/parameters/release_timeout_ms
+append= unplug=1
+run_nested unplug 2048
+unplug=
+echo "# the unbind took ${unbound:-(never ran)} ms"
+dmesg | grep -E "the owner (released|kept)" | sed 's/^/# /'
+grep -q "nested: nvme unplugged" $log
+result $? "unplug: the nested guest saw the nvme hot-unplugged, and ran on to power off"
+[ -n "$unbound" ] && [ "$unbound" -lt $timeout_ms ] &&
+	! [ -e $PCI/devices/$bdf/driver ]
+result $? "unplug: the unbind returned within release_timeout_ms ($unbound ms of $timeout_ms)"
+if [ "$front" = iopass ]; then
+	dmesg | grep -q "the owner released the device"
+	result $? "unplug: QEMU released the device (not revoked)"
+fi
+;; esac
+
 if [ "$front" = iopass ]; then
 	rmmod iopass_vfio
-	echo $bdf >$PCI/devices/$bdf/driver/unbind
+	[ -e $PCI/devices/$bdf/driver ] &&
+		echo $bdf >$PCI/devices/$bdf/driver/unbind
 	rmmod iopass
 fi
 echo "1..$n"

@@ -4,7 +4,8 @@
 # nvme driver, write 64 blocks of a pattern at LBA nested_lba= (4 KiB
 # blocks) of the passed-through nvme, tagged nested_tag=, read them back
 # uncached and compare.  The host finds the same blocks in the backing
-# image (nested-check.py).
+# image (nested-check.py).  With nested_unplug=1 it then waits for the
+# nvme to be hot-unplugged.
 /bin/busybox --install -s /bin
 lba=${nested_lba:-256}
 tag=${nested_tag:-plain}
@@ -45,5 +46,18 @@ fi
 irqs=$(grep nvme /proc/interrupts | awk '{ for (i = 2; i <= NF; i++)
 	if ($i ~ /^[0-9]+$/) n += $i } END { print n + 0 }')
 echo "nested: nvme interrupts $irqs"
+# nested_unplug=1: the host unbinds the nvme now (nested-guest.sh); QEMU
+# hot-unplugs it (ACPI), and the nvme driver lets it go.
+if [ -n "$nested_unplug" ]; then
+	dev=$(readlink -f /sys/class/nvme/nvme0/device)
+	echo "nested: waiting for the nvme to be unplugged"
+	i=0
+	while [ -e "$dev" ] && [ $i -lt 1200 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ -e "$dev" ] && echo "nested: the nvme is still there" ||
+		echo "nested: nvme unplugged"
+fi
 sync
 poweroff -f
