@@ -9,6 +9,7 @@
 #   make deps                 install the Debian packages everything needs
 #   make check                every test: lint, builds, KUnit, selftests
 #   make demo                 boot a VM with an emulated IOMMU, show iopass
+#   make demo-vm              a nested KVM guest given an nvme through iopass
 #   make kunit                KUnit on the debug kernel
 #   make selftests KVER=6.1|6.12|debug
 #   make lint                 checkpatch, sparse, kernel-doc
@@ -76,6 +77,11 @@ lint: deps
 demo: deps
 	@$(RIG)/demo.sh
 
+# A nested KVM guest, under an unmodified QEMU, given the nvme through
+# iopass_vfio.ko (Documentation/vfio-compat.rst).
+demo-vm: deps
+	@DEMO_SUITE=nesteddemo $(RIG)/demo.sh
+
 dkms: deps
 	@tools/testing/check.sh dkms
 
@@ -127,5 +133,5 @@ dkms-uninstall:
 	dkms remove -m iopass -v $(VERSION) --all
 	rm -rf /usr/src/iopass-$(VERSION)
 
-.PHONY: all modules tools man clean deps check kunit selftests lint demo dkms fuzz bench \
+.PHONY: all modules tools man clean deps check kunit selftests lint demo demo-vm dkms fuzz bench \
 	htmldocs install install-tools uninstall dkms-install dkms-uninstall

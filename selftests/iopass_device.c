@@ -467,31 +467,19 @@ TEST_F(edu, reset_without_a_method_is_refused)
  */
 TEST_F(edu, unbind_with_the_fd_open_requests_then_revokes)
 {
-	const char *param = "/sys/module/iopass/parameters/release_timeout_ms";
 	struct iopass_device_info info = { .size = sizeof(info) };
-	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), status;
+	int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	unsigned short cmd = 0;
 	__s32 fd = efd;
 	__u32 *bar, v;
-	char old[32];
-	pid_t pid;
 
 	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_SET_EVENTFD, IOPASS_IRQ_REQ,
 			      0, 1, &fd));
 	bar = dev_map_bar(self->dev, 0, EDU_BAR_SIZE);
 	ASSERT_NE(NULL, bar);
 	EXPECT_EQ(0x010000ed, mmio_read32(bar, 0));
-	ASSERT_EQ(0, sysfs_read(param, old, sizeof(old)));
-	ASSERT_EQ(0, sysfs_write(param, "500"));
-
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid)
-		_exit(pci_unbind(self->bdf) ? 1 : 0);
-	EXPECT_EQ(1, events(efd, 5000));	/* asked to give it back */
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));	/* ... and revoked */
-	EXPECT_EQ(0, WEXITSTATUS(status));
-	sysfs_write(param, old);
+	/* Asked to give it back, then revoked. */
+	ASSERT_EQ(0, unbind_held(self->bdf, efd, "500"));
 
 	EXPECT_EQ(-ENODEV, ioctl_errno(self->dev, IOPASS_DEVICE_GET_INFO, &info));
 	EXPECT_EQ(-ENODEV, bar_rw(self->dev, 0, 0, &v, 4, false));

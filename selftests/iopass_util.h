@@ -6,14 +6,14 @@
 #ifndef __IOPASS_UTIL_H
 #define __IOPASS_UTIL_H
 
-#include <setjmp.h>
-#include <signal.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,6 +25,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -621,6 +622,32 @@ static inline bool read_faults(__u32 *p)
 		(void)__atomic_load_n(p, __ATOMIC_RELAXED);
 	sigaction(SIGBUS, &old, NULL);
 	return faulted;
+}
+
+/*
+ * Unbind @bdf while its owner holds it, with release_timeout_ms set to
+ * @timeout_ms: the owner's REQ eventfd @efd must fire (the request), and
+ * the unbind must return (after the revoke).  0, or -1 if either did not.
+ */
+static inline int unbind_held(const char *bdf, int efd, const char *timeout_ms)
+{
+	const char *param = "/sys/module/iopass/parameters/release_timeout_ms";
+	int status, ret = -1;
+	char old[32];
+	pid_t pid;
+
+	if (sysfs_read(param, old, sizeof(old)) || sysfs_write(param, timeout_ms))
+		return -1;
+	pid = fork();
+	if (!pid)
+		_exit(pci_unbind(bdf) ? 1 : 0);
+	if (pid > 0) {
+		ret = events(efd, 5000) == 1 ? 0 : -1;	/* the request */
+		if (waitpid(pid, &status, 0) != pid || WEXITSTATUS(status))
+			ret = -1;
+	}
+	sysfs_write(param, old);
+	return ret;
 }
 
 #endif /* __IOPASS_UTIL_H */

@@ -159,6 +159,12 @@ suite_demo() {
 	echo "rig: prog demo rc=$?"
 }
 
+# make demo-vm's tour (nested-demo.sh): the nested suite, narrated.
+suite_nesteddemo() {
+	/iopass/nested-demo.sh
+	echo "rig: prog demo rc=$?"
+}
+
 echo "rig: begin $(uname -r)"
 for suite in $(echo "$rig_suites" | tr , ' '); do
 	echo "rig: suite $suite begin"

@@ -71,3 +71,4 @@ done
 (cd "$nested" && find . | cpio -o -H newc --quiet | gzip -1) >"$root/nested/initrd.gz"
 cp "$IMAGE" "$root/nested/vmlinuz"
 cp "$RIG_DIR/nested-guest.sh" "$root/iopass/nested.sh"
+cp "$RIG_DIR/nested-demo.sh" "$root/iopass/nested-demo.sh"
