@@ -56,7 +56,6 @@ static int find_cap(int dev, unsigned char id)
 	return 0;
 }
 
-
 /* An edu alone in its group, bound, open, attached. */
 FIXTURE(edu) {
 	char bdf[32];

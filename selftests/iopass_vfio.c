@@ -266,30 +266,31 @@ struct vfio_rule {
 	__u32 index;		/* written after argsz and flags, if set */
 };
 
-#define VFIO_END(_type, _last)					\
-	(offsetof(_type, _last) + sizeof(((_type *)0)->_last))
-#define VFIO_RULE(_cmd, _on, _type, _last, _bad, _index)		\
-	{ #_cmd, _cmd, _on, VFIO_END(_type, _last), _bad, _index }
+/* The first versions' sizes: up to and with the field named. */
+#define VFIO_RULE(_cmd, _on, _minsz, _bad, _index)			\
+	{ #_cmd, _cmd, _on, _minsz, _bad, _index }
 
 static const struct vfio_rule vfio_rules[] = {
-	VFIO_RULE(VFIO_IOMMU_GET_INFO, ON_CONTAINER,
-		  struct vfio_iommu_type1_info, iova_pgsizes, 0, 0),
-	VFIO_RULE(VFIO_IOMMU_MAP_DMA, ON_CONTAINER,
-		  struct vfio_iommu_type1_dma_map, size, VFIO_DMA_MAP_FLAG_VADDR, 0),
-	VFIO_RULE(VFIO_IOMMU_UNMAP_DMA, ON_CONTAINER,
-		  struct vfio_iommu_type1_dma_unmap, size,
+	VFIO_RULE(VFIO_IOMMU_GET_INFO, ON_CONTAINER,	/* iova_pgsizes */
+		  offsetof(struct vfio_iommu_type1_info, cap_offset), 0, 0),
+	VFIO_RULE(VFIO_IOMMU_MAP_DMA, ON_CONTAINER,	/* size */
+		  sizeof(struct vfio_iommu_type1_dma_map),
+		  VFIO_DMA_MAP_FLAG_VADDR, 0),
+	VFIO_RULE(VFIO_IOMMU_UNMAP_DMA, ON_CONTAINER,	/* size */
+		  offsetof(struct vfio_iommu_type1_dma_unmap, data),
 		  VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP, 0),
-	VFIO_RULE(VFIO_GROUP_GET_STATUS, ON_GROUP,
-		  struct vfio_group_status, flags, 0, 0),
-	VFIO_RULE(VFIO_DEVICE_GET_INFO, ON_DEVICE,
-		  struct vfio_device_info, num_irqs, 0, 0),
-	VFIO_RULE(VFIO_DEVICE_GET_REGION_INFO, ON_DEVICE,
-		  struct vfio_region_info, offset, 0,
+	VFIO_RULE(VFIO_GROUP_GET_STATUS, ON_GROUP,	/* flags */
+		  sizeof(struct vfio_group_status), 0, 0),
+	VFIO_RULE(VFIO_DEVICE_GET_INFO, ON_DEVICE,	/* num_irqs */
+		  offsetof(struct vfio_device_info, cap_offset), 0, 0),
+	VFIO_RULE(VFIO_DEVICE_GET_REGION_INFO, ON_DEVICE,	/* offset */
+		  sizeof(struct vfio_region_info), 0,
 		  VFIO_PCI_CONFIG_REGION_INDEX),
-	VFIO_RULE(VFIO_DEVICE_GET_IRQ_INFO, ON_DEVICE,
-		  struct vfio_irq_info, count, 0, VFIO_PCI_MSI_IRQ_INDEX),
-	VFIO_RULE(VFIO_DEVICE_SET_IRQS, ON_DEVICE, struct vfio_irq_set, count,
-		  1 << 6, VFIO_PCI_ERR_IRQ_INDEX),
+	VFIO_RULE(VFIO_DEVICE_GET_IRQ_INFO, ON_DEVICE,	/* count */
+		  sizeof(struct vfio_irq_info), 0, VFIO_PCI_MSI_IRQ_INDEX),
+	VFIO_RULE(VFIO_DEVICE_SET_IRQS, ON_DEVICE,	/* count */
+		  offsetof(struct vfio_irq_set, data), 1 << 6,
+		  VFIO_PCI_ERR_IRQ_INDEX),
 };
 
 /* A valid argument for @r in @arg (128 bytes, 8-byte aligned). */
@@ -321,7 +322,11 @@ static void vfio_rule_arg(const struct vfio_rule *r, void *arg, void *page)
 
 TEST_F(vfio, every_ioctl_keeps_vfios_argument_rules)
 {
-	__u32 arg[32] __attribute__((aligned(8)));
+	union {
+		__u64 align;
+		__u32 w[32];
+	} a;
+	__u32 *arg = a.w;
 	void *page = mmap(NULL, SZ_4K, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	int native, fd[3], other;

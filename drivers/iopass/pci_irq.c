@@ -128,11 +128,19 @@ static irqreturn_t iopass_pci_intx_handler(int irq, void *data)
 	/* Shared line: only if this device asserts it; masks it if so. */
 	if (!ipdev->intx_masked && pci_check_and_mask_intx(ipdev->pdev)) {
 		ipdev->intx_masked = true;
-		atomic64_inc(&ipdev->idev->interrupts);
-		iopass_compat_eventfd_signal(ipdev->vecs[0].trigger);
 		ret = IRQ_HANDLED;
 	}
 	spin_unlock_irqrestore(&ipdev->intx_spin, flags);
+	/*
+	 * Signalled with intx_spin dropped: the unmask eventfd's wake-up takes
+	 * intx_spin under an eventfd's lock, so the other order could
+	 * deadlock (lockdep saw it; the same eventfd for both makes it real).
+	 * The trigger stays until free_irq() has waited for this handler.
+	 */
+	if (ret == IRQ_HANDLED) {
+		atomic64_inc(&ipdev->idev->interrupts);
+		iopass_compat_eventfd_signal(ipdev->vecs[0].trigger);
+	}
 	return ret;
 }
 
@@ -217,17 +225,14 @@ static void iopass_pci_unmaskfd_queue(struct file *file,
 	add_wait_queue(wqh, &u->wait);
 }
 
-/* Signal INTx's eventfd again (see above); never takes irq_lock. */
+/* Signal INTx's eventfd again (see above); takes no lock. */
 static void iopass_pci_intx_resignal(struct work_struct *work)
 {
 	struct iopass_pci_device *ipdev =
 		container_of(work, struct iopass_pci_device, intx_resignal);
-	unsigned long flags;
-
-	spin_lock_irqsave(&ipdev->intx_spin, flags);
-	if (ipdev->intx_masked)
+	/* No lock: see the handler.  Cancelled before the trigger goes. */
+	if (READ_ONCE(ipdev->intx_masked))
 		iopass_compat_eventfd_signal(ipdev->vecs[0].trigger);
-	spin_unlock_irqrestore(&ipdev->intx_spin, flags);
 }
 
 /**
