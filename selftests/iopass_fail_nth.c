@@ -20,8 +20,9 @@
  * every sweep is skipped, and the rig counts a skip as neither a pass nor
  * a failure.
  */
-#include <sys/eventfd.h>
+#include <linux/vfio.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 
 #include "iopass_util.h"
 #include "kselftest_harness.h"
@@ -92,6 +93,7 @@ struct st {
 	int efd;
 	void *bar;
 	char bdf[32];		/* the edu, for the sweeps that need one */
+	int container, group, vdev;	/* the VFIO front's fds */
 };
 
 static int map(struct st *s, __u64 iova, unsigned int npages)
@@ -128,6 +130,15 @@ static void close_all(struct st *s)
 {
 	if (s->bar)
 		munmap(s->bar, EDU_BAR_SIZE);
+	if (s->vdev >= 0)
+		close(s->vdev);
+	if (s->group >= 0)
+		close(s->group);
+	if (s->container >= 0)
+		close(s->container);
+	s->vdev = -1;
+	s->group = -1;
+	s->container = -1;
 	if (s->efd >= 0)
 		close(s->efd);
 	if (s->dev[0] >= 0)
@@ -163,6 +174,7 @@ static int set_msi(int dev, int efd)
  */
 struct sweep {
 	const char *name;
+	bool vfio;		/* through iopass_vfio.ko */
 	int also;		/* an errno besides ENOMEM its ioctl documents */
 	bool atomic_only;	/* sleeping allocations are not failed */
 	bool allocates;		/* so the sweep must inject something */
@@ -364,18 +376,22 @@ static int edu_attach_op(struct st *s)
 	return device_attach(s->dev[0], s->ctx, s->ioas);
 }
 
-/* The device reaches the mapping: a DMA round trip through it. */
-static int edu_dma_verify(struct st *s)
+/* The edu at s->bar copies 64 bytes RAM -> edu -> RAM through IOVA. */
+static int dma_round_trip(struct st *s)
 {
-	s->bar = dev_edu_bar(s->dev[0]);
-	if (!s->bar)
-		return -EIO;
 	memset(s->buf, 0x3c, 64);
 	memset(s->buf + SZ_4K, 0, 64);
 	if (edu_dma(s->bar, IOVA, EDU_BUFFER, 64, false) ||
 	    edu_dma(s->bar, EDU_BUFFER, IOVA + SZ_4K, 64, true))
 		return -ETIMEDOUT;
 	return memcmp(s->buf, s->buf + SZ_4K, 64) ? -EIO : 0;
+}
+
+/* The device reaches the mapping: a DMA round trip through it. */
+static int edu_dma_verify(struct st *s)
+{
+	s->bar = dev_edu_bar(s->dev[0]);
+	return s->bar ? dma_round_trip(s) : -EIO;
 }
 
 static int edu_map_setup(struct st *s)
@@ -453,6 +469,85 @@ static int edu_bind_verify(struct st *s)
 		return -EIO;
 	/* And it works: owned, attached, DMAing through a mapping. */
 	return edu_attach_setup(s) ?: edu_attach_op(s) ?: edu_dma_verify(s);
+}
+
+/* ---- through the VFIO front: what QEMU and DPDK do, step by step ---- */
+
+/* The container and the edu's group, joined. */
+static int vfio_setup(struct st *s)
+{
+	char path[PATH_MAX];
+
+	s->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/dev/vfio/%d", pci_iommu_group(s->bdf));
+	s->group = open(path, O_RDWR | O_CLOEXEC);
+	if (s->container < 0 || s->group < 0)
+		return -errno;
+	return ioctl_errno(s->group, VFIO_GROUP_SET_CONTAINER, &s->container);
+}
+
+/* SET_IOMMU: the group's devices opened and attached to a new domain. */
+static int vfio_iommu_op(struct st *s)
+{
+	return ioctl_errno(s->container, VFIO_SET_IOMMU,
+			   (void *)VFIO_TYPE1v2_IOMMU);
+}
+
+static int vfio_fd_op(struct st *s)
+{
+	s->vdev = ioctl(s->group, VFIO_GROUP_GET_DEVICE_FD, s->bdf);
+	return s->vdev < 0 ? -errno : 0;
+}
+
+static int vfio_map_op(struct st *s)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uintptr_t)s->buf, .iova = IOVA,
+		.size = NPAGES * SZ_4K,
+	};
+
+	return ioctl_errno(s->container, VFIO_IOMMU_MAP_DMA, &map);
+}
+
+static int vfio_fd_setup(struct st *s)
+{
+	return vfio_setup(s) ?: vfio_iommu_op(s);
+}
+
+static int vfio_map_setup(struct st *s)
+{
+	return vfio_fd_setup(s) ?: vfio_fd_op(s);
+}
+
+/*
+ * It all works: the device fd (taken if the op did not), the mapping
+ * (made likewise), and the edu DMAing through it, BAR mmapped.
+ */
+static int vfio_dma_verify(struct st *s)
+{
+	off_t cfg = (off_t)VFIO_PCI_CONFIG_REGION_INDEX << 40;
+	__u16 cmd;
+	int ret;
+
+	if (s->vdev < 0 && (ret = vfio_fd_op(s)))
+		return ret;
+	ret = vfio_map_op(s);
+	if (ret && ret != -EEXIST)
+		return ret;
+	s->bar = mmap(NULL, EDU_BAR_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      s->vdev, 0);
+	if (s->bar == MAP_FAILED) {
+		s->bar = NULL;
+		return -errno;
+	}
+	if (pread(s->vdev, &cmd, 2, cfg + 4) != 2)
+		return -EIO;
+	cmd |= 0x6;
+	if (pwrite(s->vdev, &cmd, 2, cfg + 4) != 2)
+		return -EIO;
+	return dma_round_trip(s);
 }
 
 FIXTURE(fail_nth) {
@@ -722,6 +817,45 @@ FIXTURE_VARIANT_ADD(fail_nth, nvme_reset) {
 	},
 };
 
+FIXTURE_VARIANT_ADD(fail_nth, vfio_set_iommu) {
+	.sw = {
+		.name = "vfio_set_iommu",
+		.allocates = true,
+		.edu = true,
+		.bound = true,
+		.vfio = true,
+		.setup = vfio_setup,
+		.op = vfio_iommu_op,
+		.verify = vfio_dma_verify,
+	},
+};
+
+FIXTURE_VARIANT_ADD(fail_nth, vfio_get_device_fd) {
+	.sw = {
+		.name = "vfio_get_device_fd",
+		.allocates = true,
+		.edu = true,
+		.bound = true,
+		.vfio = true,
+		.setup = vfio_fd_setup,
+		.op = vfio_fd_op,
+		.verify = vfio_dma_verify,
+	},
+};
+
+FIXTURE_VARIANT_ADD(fail_nth, vfio_map_dma) {
+	.sw = {
+		.name = "vfio_map_dma",
+		.allocates = true,
+		.edu = true,
+		.bound = true,
+		.vfio = true,
+		.setup = vfio_map_setup,
+		.op = vfio_map_op,
+		.verify = vfio_dma_verify,
+	},
+};
+
 FIXTURE_SETUP(fail_nth)
 {
 	self->s.buf = NULL;
@@ -733,6 +867,9 @@ FIXTURE_SETUP(fail_nth)
 	memset(self->s.buf, 0x5a, NPAGES * SZ_4K);
 	self->s.bar = NULL;
 	self->s.efd = -1;
+	self->s.container = -1;
+	self->s.group = -1;
+	self->s.vdev = -1;
 	close_all(&self->s);
 	self->mock = !variant->sw.edu;
 	if (self->mock) {
@@ -747,6 +884,8 @@ FIXTURE_SETUP(fail_nth)
 		ASSERT_EQ(0, ret);
 		if (variant->sw.bound)
 			ASSERT_EQ(0, pci_bind(self->s.bdf, "iopass-pci"));
+		if (variant->sw.vfio)
+			ASSERT_EQ(0, vfio_front_load(""));
 	}
 	self->pins = pins_outstanding();
 	self->pinned_kb = pinned_vm_kb();
@@ -765,6 +904,8 @@ FIXTURE_TEARDOWN(fail_nth)
 		EXPECT_EQ(0, sysfs_read_ul(MOCK_SYSFS "/bad_unmaps"));
 		EXPECT_EQ(0, syscall(SYS_delete_module, "iopass_mock", O_NONBLOCK));
 	} else {
+		if (variant->sw.vfio)
+			EXPECT_EQ(0, vfio_front_unload());
 		pci_release(self->s.bdf);
 	}
 }
@@ -871,6 +1012,9 @@ FIXTURE_SETUP(point)
 {
 	self->s.bar = NULL;
 	self->s.efd = -1;
+	self->s.container = -1;
+	self->s.group = -1;
+	self->s.vdev = -1;
 	self->s.buf = NULL;
 	close_all(&self->s);
 	if (!fault_injection_setup())

@@ -197,16 +197,33 @@ static inline int iopass_module_load(void)
 }
 
 /* Load iopass_mock.ko (test builds) with @params. */
-static inline int mock_module_load(const char *params)
+/* Load the module at @path with @params: 0 or -errno. */
+static inline int module_load(const char *path, const char *params)
 {
 	int fd, ret;
 
-	fd = open("/iopass/iopass_mock.ko", O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	ret = syscall(SYS_finit_module, fd, params, 0) ? -errno : 0;
 	close(fd);
 	return ret;
+}
+
+static inline int mock_module_load(const char *params)
+{
+	return module_load("/iopass/iopass_mock.ko", params);
+}
+
+/* iopass_vfio.ko, the VFIO-compatible front, with @params. */
+static inline int vfio_front_load(const char *params)
+{
+	return module_load("/iopass/iopass_vfio.ko", params);
+}
+
+static inline int vfio_front_unload(void)
+{
+	return syscall(SYS_delete_module, "iopass_vfio", O_NONBLOCK) ? -errno : 0;
 }
 
 static inline int iopass_module_unload(void)

@@ -27,32 +27,26 @@
 #define EDU_IRQ_ACK	0x64
 #define NVME_VENDOR	0x1b36
 #define NVME_DEVICE	0x0010
-#define VFIO_KO		"/iopass/iopass_vfio.ko"
 #define KERNEL_VFIO_KO	"/lib/modules/vfio/vfio.ko"
 
 static int vfio_module_load(void)
 {
-	int fd = open(VFIO_KO, O_RDONLY | O_CLOEXEC), ret;
-
-	if (fd < 0)
-		return -errno;
-	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
-	close(fd);
-	return ret;
+	return vfio_front_load("");
 }
 
 static int vfio_module_unload(void)
 {
-	return syscall(SYS_delete_module, "iopass_vfio", O_NONBLOCK) ? -errno : 0;
+	return vfio_front_unload();
 }
 
 /*
- * The kernel's own vfio holds /dev/vfio/vfio: loaded (it is in
- * /sys/module), or built in (the node is there and it is not ours).
+ * The kernel's own vfio holds /dev/vfio/vfio: loaded (a module's
+ * initstate; the front's vfio_names=1 makes an empty /sys/module/vfio),
+ * or built in (the node is there and it is not ours).
  */
 static bool kernel_vfio_present(void)
 {
-	return !access("/sys/module/vfio", F_OK) ||
+	return !access("/sys/module/vfio/initstate", F_OK) ||
 	       (!access("/dev/vfio/vfio", F_OK) &&
 		access("/sys/module/iopass_vfio", F_OK));
 }
@@ -504,6 +498,10 @@ TEST_F(vfio, device_info_regions_and_irqs)
 		irq.index = i;
 		ASSERT_EQ(0, ioctl_errno(self->dev, VFIO_DEVICE_GET_IRQ_INFO, &irq));
 		EXPECT_TRUE(irq.flags & VFIO_IRQ_INFO_EVENTFD);
+		/* INTx: masked by the kernel when it fires, and by the owner. */
+		if (i == VFIO_PCI_INTX_IRQ_INDEX)
+			EXPECT_EQ(VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_MASKABLE |
+				  VFIO_IRQ_INFO_AUTOMASKED, irq.flags);
 	}
 	irq.index = VFIO_PCI_NUM_IRQS;
 	EXPECT_EQ(-EINVAL, ioctl_errno(self->dev, VFIO_DEVICE_GET_IRQ_INFO, &irq));

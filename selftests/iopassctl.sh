@@ -8,19 +8,14 @@ T=/tmp/iopassctl-test
 rm -rf $T && mkdir -p $T
 JSON=$T/all.json
 : >$JSON
-n=0 failed=0
+. /iopass/tap.sh	# result, from the rig (tools/testing/vm/tap.sh)
 echo "TAP version 13"
 echo "1..32"
 
+# A result; a failure shows the end of the command's output.
 ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		failed=$((failed + 1))
-		sed 's/^/# /' $T/out 2>/dev/null | tail -n 30
-	fi
+	result "$1" "$2"
+	[ "$1" = 0 ] || sed 's/^/# /' $T/out 2>/dev/null | tail -n 30
 }
 
 # c RC CMD...: run iopassctl; true if it exited RC.  Output in $T/out.

@@ -10,18 +10,7 @@
 
 PCI=/sys/bus/pci
 OUT=/tmp/nvme_hello.out
-n=0
-failed=0
-
-result() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		failed=$((failed + 1))
-	fi
-}
+. /iopass/tap.sh	# result, from the rig (tools/testing/vm/tap.sh)
 
 # run_hello ARGS...: nvme-hello's output to $OUT and, as TAP comments,
 # to stdout; its exit code in $rc.

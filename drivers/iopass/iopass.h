@@ -420,6 +420,7 @@ struct iopass_pci_device {
 };
 
 void iopass_pci_irq_init(struct iopass_pci_device *ipdev);
+int iopass_pci_register_alias(struct pci_driver *drv, struct module *owner);
 int iopass_pci_init(void);
 void iopass_pci_exit(void);
 int iopass_pci_region_info(void *priv, void *arg);

@@ -351,6 +351,28 @@ static struct pci_driver iopass_pci_driver = {
 };
 
 /**
+ * iopass_pci_register_alias() - register iopass-pci again, under @name
+ * @drv: the driver to register; its name is set by the caller, the rest
+ *	here: a function bound to it is an iopass device as under iopass-pci
+ * @owner: the module it belongs to (the front that wants the name)
+ *
+ * For programs that know VFIO's driver name only (iopass_vfio.ko's
+ * vfio_names): matched by driver_override alone, as iopass-pci is.
+ *
+ * Return: 0, or pci_register_driver()'s errno (-EBUSY if the name is
+ * taken: the kernel's vfio-pci is loaded).
+ */
+int iopass_pci_register_alias(struct pci_driver *drv, struct module *owner)
+{
+	drv->probe = iopass_pci_probe;
+	drv->remove = iopass_pci_remove;
+	drv->err_handler = &iopass_pci_err_handlers;
+	drv->driver_managed_dma = true;
+	return __pci_register_driver(drv, owner, drv->name);
+}
+EXPORT_SYMBOL_NS_GPL(iopass_pci_register_alias, IOPASS);
+
+/**
  * iopass_pci_init() - register the iopass-pci driver
  *
  * Return: 0 or a negative errno.

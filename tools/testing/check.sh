@@ -30,6 +30,10 @@
 #                            nested guest's writes in the backing image
 #                            (nested-guest.sh)
 #   nested-ref               the same on 6.12's own vfio-pci: the reference
+#   dpdk-6.1 dpdk-6.12 dpdk-debug   Debian's unmodified dpdk-testpmd drives an
+#                            e1000 through iopass_vfio.ko (vfio_names=1) in
+#                            txonly mode; the host counts its frames in
+#                            QEMU's pcap (dpdk-guest.sh)
 #   bench-smoke              make bench's harness end to end on stock 6.1 at
 #                            64 MiB, one round: every row measured for every
 #                            peer, no error, a clean kernel log (no timing
@@ -49,7 +53,8 @@ steps=("$@")
 [ ${#steps[@]} -gt 0 ] || steps=(rig lint htmldocs tools dkms build-6.1 build-6.12 build-debug kunit
 				 selftests-6.1 selftests-6.12 selftests-debug
 				 variants-6.1 variants-6.12 variants-debug
-				 nested-6.1 nested-6.12 nested-debug nested-ref bench-smoke)
+				 nested-6.1 nested-6.12 nested-debug nested-ref
+				 dpdk-6.1 dpdk-6.12 dpdk-debug bench-smoke)
 width=${CHECK_JOBS:-$(nproc)}
 jobdir="$top/build/check"
 rm -rf "$jobdir" && mkdir -p "$jobdir"
@@ -201,6 +206,11 @@ plan() {
 		done
 		;;
 	nested-ref) enqueue $((stock + 150)) nested-ref vm nested-ref 6.12 nestedref ;;
+	dpdk-*)
+		kver=${step#dpdk-}
+		[ "$kver" != debug ] || stock=0
+		enqueue $((stock + 30)) "$step" vm "$step" "$kver" dpdk
+		;;
 	nested-*)
 		kver=${step#nested-}
 		[ "$kver" != debug ] || stock=0

@@ -12,6 +12,7 @@ pkgs=(
 	sparse linux-source-6.12
 	linux-headers-amd64 linux-headers-6.12-amd64
 	python3-sphinx python3-docutils dkms
+	dpdk-dev librte-net-e1000-23 librte-mempool-ring23
 )
 
 missing=()

@@ -180,7 +180,7 @@ static int iopass_vfio_irq_info(struct iopass_device *idev, void __user *uarg)
 	info.count = ii.count;
 	info.flags = VFIO_IRQ_INFO_EVENTFD;
 	if (info.index == VFIO_PCI_INTX_IRQ_INDEX)
-		info.flags |= VFIO_IRQ_INFO_AUTOMASKED;
+		info.flags |= VFIO_IRQ_INFO_MASKABLE | VFIO_IRQ_INFO_AUTOMASKED;
 	else
 		info.flags |= VFIO_IRQ_INFO_NORESIZE;
 	return copy_to_user(uarg, &info, minsz) ? -EFAULT : 0;

@@ -7,10 +7,17 @@
  * load while the kernel's vfio module holds it, and vfio cannot load while
  * it does: one namespace, one owner.
  */
+#include <linux/kobject.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/pci.h>
 
 #include "vfio_private.h"
+
+static bool vfio_names;
+module_param(vfio_names, bool, 0444);
+MODULE_PARM_DESC(vfio_names,
+		 "Also answer to VFIO's names, for programs that check them (DPDK): a PCI driver \"vfio-pci\" that binds functions to iopass, and /sys/module/vfio and /sys/module/vfio_pci (default N)");
 
 /* See vfio_private.h. */
 DEFINE_MUTEX(iopass_vfio_lock);
@@ -54,6 +61,51 @@ struct miscdevice iopass_vfio_misc = {
 	.groups = iopass_vfio_stats_groups,
 };
 
+/*
+ * vfio_names: DPDK 22.11 takes a device only if its driver is named
+ * vfio-pci and /sys/module/vfio and /sys/module/vfio_pci exist
+ * (rte_eal_check_module()).  The driver is iopass-pci under that name;
+ * the two directories are empty kobjects beside the modules' own.  While
+ * they exist the kernel's vfio and vfio-pci cannot load (their names are
+ * taken), as /dev/vfio/vfio already keeps vfio out.
+ */
+static struct pci_driver iopass_vfio_pci_alias = { .name = "vfio-pci" };
+static struct kobject *iopass_vfio_name_kobj[2];
+
+static void iopass_vfio_names_exit(void)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(iopass_vfio_name_kobj); i++)
+		kobject_put(iopass_vfio_name_kobj[i]);
+	if (iopass_vfio_pci_alias.probe)
+		pci_unregister_driver(&iopass_vfio_pci_alias);
+}
+
+static int iopass_vfio_names_init(void)
+{
+	static const char *const names[] = { "vfio", "vfio_pci" };
+	struct kobject *modules = &THIS_MODULE->mkobj.kobj.kset->kobj;
+	int i, ret;
+
+	ret = iopass_pci_register_alias(&iopass_vfio_pci_alias, THIS_MODULE);
+	if (ret) {
+		iopass_vfio_pci_alias.probe = NULL;
+		pr_err("iopass_vfio: vfio_names: cannot register the vfio-pci driver (%pe): is the kernel's vfio-pci loaded?\n",
+		       ERR_PTR(ret));
+		return ret;
+	}
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		iopass_vfio_name_kobj[i] = kobject_create_and_add(names[i],
+								   modules);
+		if (!iopass_vfio_name_kobj[i]) {
+			iopass_vfio_names_exit();
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 static int __init iopass_vfio_init(void)
 {
 	int ret;
@@ -72,9 +124,17 @@ static int __init iopass_vfio_init(void)
 	ret = iopass_vfio_groups_init();
 	if (ret)
 		goto out_fs;
-	pr_info("iopass_vfio: serving VFIO's container API for devices bound to iopass-pci\n");
+	if (vfio_names) {
+		ret = iopass_vfio_names_init();
+		if (ret)
+			goto out_groups;
+	}
+	pr_info("iopass_vfio: serving VFIO's container API for devices bound to iopass-pci%s\n",
+		vfio_names ? " or to its vfio-pci" : "");
 	return 0;
 
+out_groups:
+	iopass_vfio_groups_exit();
 out_fs:
 	iopass_vfio_fs_exit();
 out_misc:
@@ -84,6 +144,8 @@ out_misc:
 
 static void __exit iopass_vfio_exit(void)
 {
+	if (vfio_names)
+		iopass_vfio_names_exit();	/* unbinds its functions */
 	iopass_vfio_groups_exit();
 	iopass_vfio_fs_exit();
 	misc_deregister(&iopass_vfio_misc);

@@ -13,18 +13,7 @@
 
 PCI=/sys/bus/pci
 front=${1:-iopass}
-n=0
-failed=0
-
-result() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		failed=$((failed + 1))
-	fi
-}
+. /iopass/tap.sh
 
 nvme_bdf() {
 	for d in $PCI/devices/*; do
@@ -234,5 +223,4 @@ if [ "$front" = iopass ]; then
 		echo $bdf >$PCI/devices/$bdf/driver/unbind
 	rmmod iopass
 fi
-echo "1..$n"
-[ $failed = 0 ]
+tap_end

@@ -42,6 +42,7 @@ rm -rf "$root" && mkdir -p "$root"/{bin,dev,proc,sys,tmp,iopass/selftests,iopass
 cp /bin/busybox "$root/bin/busybox"
 cp "$RIG_DIR/guest-init.sh" "$root/init"
 cp "$RIG_DIR/demo-guest.sh" "$root/iopass/demo.sh"
+cp "$RIG_DIR/tap.sh" "$root/iopass/tap.sh"
 cp "$TOP_DIR/build/$kver/src/drivers/iopass/"*.ko "$root/iopass/"
 mkdir -p "$root/iopass/variants"
 cp "$TOP_DIR/selftests/build/"iopass_* "$TOP_DIR/selftests/"*.sh "$root/iopass/selftests/"
@@ -66,7 +67,7 @@ if [ -n "$MODDIR" ]; then
 	esac
 fi
 # The nested suite's QEMU, KVM modules and nested guest (nested-pack.sh).
-cpu=max smp=2
+cpu=max smp=2 extra_nic=()
 if [[ ",$suites," == *,nested* ]]; then
 	"$RIG_DIR/nested-pack.sh" "$root" "$kver"
 	cpu=EPYC	# kvm-amd: TCG emulates SVM, not VMX
@@ -75,6 +76,15 @@ if [[ ",$suites," == *,nested* ]]; then
 	# its boot, every time (on the kernel's vfio-pci as well): its vCPU
 	# ran on without a halt, an I/O exit or an injection for minutes.
 	smp=1
+fi
+# The dpdk suite's testpmd (dpdk-pack.sh) and its NIC: an e1000 on the
+# root bus, alone in its IOMMU group, whose frames QEMU writes to a pcap.
+if [[ ",$suites," == *,dpdk,* ]]; then
+	"$RIG_DIR/dpdk-pack.sh" "$root"
+	rm -f "$outdir/dpdk.pcap"
+	extra_nic=(-netdev user,id=dpdknet,restrict=on
+		   -device e1000,netdev=dpdknet,mac=52:54:00:d0:d0:01
+		   -object filter-dump,id=dpdkdump,netdev=dpdknet,file="$outdir/dpdk.pcap")
 fi
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$outdir/initramfs.cpio.gz"
 flock -u 8
@@ -126,11 +136,22 @@ rm -f "$outdir/console.log" "$outdir/results.log"
 	-device e1000,bus=br0,addr=2 \
 	-drive file="$nvme",if=none,id=nvm,format=raw \
 	-device nvme,drive=nvm,serial=iopass0 \
-	"${extra[@]}" \
+	"${extra[@]}" "${extra_nic[@]}" \
 	-kernel "$IMAGE" -initrd "$outdir/initramfs.cpio.gz" \
 	-append "console=ttyS0 ignore_loglevel $iommu_args panic=-1 panic_on_warn=1 rig_suites=$suites rig_variant=$variant ${RIG_ONLY:+rig_only=$RIG_ONLY} ${RIG_APPEND:-}" \
 	-serial file:"$outdir/console.log" \
 	-serial file:"$outdir/results.log"
+
+# testpmd's frames, from the host's side: in QEMU's pcap.
+if [[ ",$suites," == *,dpdk,* ]]; then
+	rc=0
+	{
+		echo "rig: prog dpdk-host begin"
+		python3 "$RIG_DIR/dpdk-check.py" "$outdir/dpdk.pcap" \
+			"$outdir/results.log" || rc=$?
+		echo "rig: prog dpdk-host rc=$rc"
+	} >>"$outdir/results.log"
+fi
 
 # The nested guest's writes, from the host's side: in the backing image.
 if [[ ",$suites," == *,nested* ]]; then
