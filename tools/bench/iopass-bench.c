@@ -7,6 +7,9 @@
  *   type1    a VFIO container with VFIO_TYPE1v2_IOMMU (edu #2, vfio-pci)
  *   iommufd  /dev/iommu and the vfio device cdev (edu #3, vfio-pci), where
  *            the kernel has them
+ *   front    with --front, in place of type1 and iommufd: iopass_vfio.ko's
+ *            VFIO container (edu #2, iopass-pci), the rows named
+ *            <row>+front: what a VFIO program pays for the compatibility
  *   floor    io_uring IORING_REGISTER_BUFFERS / UNREGISTER_BUFFERS of the
  *            same memory: pinning without an IOMMU.  Not a lower bound
  *            everywhere: 6.1's unregister waits for an RCU grace period
@@ -321,7 +324,9 @@ static void raise_param(const char *path, long long want)
 /* ---- the frameworks ---- */
 
 enum { FW_IOPASS, FW_TYPE1, FW_IOMMUFD, FW_FLOOR, NR_FW };
-static const char * const fw_name[NR_FW] = { "iopass", "type1", "iommufd", "floor" };
+/* --front: the type1 slot is iopass_vfio.ko's container, named "front". */
+static const char *fw_name[NR_FW] = { "iopass", "type1", "iommufd", "floor" };
+static bool opt_front;
 
 struct fw {
 	bool on;		/* measured in this kernel */
@@ -494,9 +499,15 @@ static void setup_type1(struct fw *f)
 	char path[64];
 	int group;
 
-	bind_to(f->bdf, "vfio-pci");
-	/* The container takes the limit when it is opened. */
-	raise_param("/sys/module/vfio_iommu_type1/parameters/dma_entry_limit", opt_many);
+	if (opt_front) {
+		/* iopass_vfio serves the same UAPI for iopass-pci's devices. */
+		bind_to(f->bdf, "iopass-pci");
+	} else {
+		bind_to(f->bdf, "vfio-pci");
+		/* The container takes the limit when it is opened. */
+		raise_param("/sys/module/vfio_iommu_type1/parameters/dma_entry_limit",
+			    opt_many);
+	}
 	f->fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 	if (f->fd < 0)
 		die("cannot open /dev/vfio/vfio: %s", strerror(errno));
@@ -720,7 +731,8 @@ static void row_init(struct row *r, const char *name, const char *unit)
 	int f;
 
 	memset(r, 0, sizeof(*r));
-	snprintf(r->name, sizeof(r->name), "%s", name);
+	/* The front's rows are rows of their own in the report. */
+	snprintf(r->name, sizeof(r->name), "%s%s", name, opt_front ? "+front" : "");
 	r->unit = unit;
 	r->syncs = -1;
 	for (f = 0; f < NR_FW; f++)
@@ -760,8 +772,8 @@ static void fmt_val(char *buf, size_t len, double v)
 
 static void print_header(void)
 {
-	printf("\n%-17s %10s %10s %10s %10s %-5s %7s %7s %7s  %s\n", "row", "iopass", "type1",
-	       "iommufd", "floor", "unit", "t1/iop", "fd/iop", "fl/iop",
+	printf("\n%-17s %10s %10s %10s %10s %-5s %7s %7s %7s  %s\n", "row", "iopass",
+	       fw_name[FW_TYPE1], "iommufd", "floor", "unit", "t1/iop", "fd/iop", "fl/iop",
 	       "IOTLB inv per op (iopass type1 iommufd floor)");
 	fflush(stdout);
 }
@@ -1458,7 +1470,9 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: iopass-bench [--size BYTES[K|M|G]] [--runs N] [--cm on|off]\n"
 		"                    [--rows ROW,...] [--rt-iters N] [--msi-iters N]\n"
-		"                    [--many N] [--msi-cpu CPU]\n"
+		"                    [--many N] [--msi-cpu CPU] [--front]\n"
+		"--front: iopass against its own VFIO front (iopass_vfio.ko) instead of\n"
+		"         the kernel's VFIO; rows are named <row>+front\n"
 		"rows: 4k-seq 4k-frag thp huge rt-4k many-4k msi-wake (default: all)\n");
 	die("bad command line");
 }
@@ -1517,6 +1531,7 @@ int main(int argc, char **argv)
 		{ "msi-iters", required_argument, NULL, 'i' },
 		{ "many", required_argument, NULL, 'm' },
 		{ "msi-cpu", required_argument, NULL, 'C' },
+		{ "front", no_argument, NULL, 'F' },
 		{ NULL }
 	};
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
@@ -1553,6 +1568,10 @@ int main(int argc, char **argv)
 			break;
 		case 'C':
 			opt_msi_cpu = atoi(optarg);
+			break;
+		case 'F':
+			opt_front = true;
+			fw_name[FW_TYPE1] = "front";
 			break;
 		default:
 			usage();
@@ -1596,7 +1615,9 @@ int main(int argc, char **argv)
 	snprintf(fws[FW_TYPE1].bdf, sizeof(fws[0].bdf), "%s", edus[1]);
 	setup_iopass(&fws[FW_IOPASS]);
 	setup_type1(&fws[FW_TYPE1]);
-	if (n > 2 && have_iommufd(edus[2])) {
+	if (opt_front) {
+		/* Only iopass's two fronts (and the floor) in this run. */
+	} else if (n > 2 && have_iommufd(edus[2])) {
 		snprintf(fws[FW_IOMMUFD].bdf, sizeof(fws[0].bdf), "%s", edus[2]);
 		setup_iommufd(&fws[FW_IOMMUFD]);
 	} else if (!access("/dev/iommu", F_OK) && n < 3) {

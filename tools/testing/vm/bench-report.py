@@ -12,9 +12,10 @@ iopass comes to pinning alone) and the IOTLB invalidations per operation.
 import os
 import sys
 
-PEERS = ["type1", "iommufd", "floor"]
+# "front": iopass_vfio.ko's container, in the rows named <row>+front.
+PEERS = ["type1", "iommufd", "front", "floor"]
 FWS = ["iopass"] + PEERS
-SHORT = {"type1": "t1", "iommufd": "fd", "floor": "fl"}
+SHORT = {"type1": "t1", "iommufd": "fd", "front": "fr", "floor": "fl"}
 
 
 def parse(path):
@@ -58,7 +59,7 @@ def main():
 
     print(f"make bench: {params}; ratio = peer / iopass (> 1: iopass is "
           "better); inv = IOTLB invalidations per operation "
-          "(iopass type1 iommufd floor)")
+          "(iopass type1 iommufd front floor)")
     for name, kernel, _, notes, secs in boots:
         print(f"  {name:<14} kernel {kernel}, boot took {secs}")
         for n in notes:

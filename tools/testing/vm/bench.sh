@@ -74,7 +74,7 @@ for kver in $kvers; do
 	rm -rf "$root" && mkdir -p "$root"/{bin,dev,proc,sys,tmp,iopass/bin,lib/modules/vfio}
 	cp /bin/busybox "$root/bin/busybox"
 	cp "$RIG_DIR/guest-init.sh" "$root/init"
-	cp "$TOP_DIR/build/$kver/src/drivers/iopass/iopass.ko" "$root/iopass/"
+	cp "$TOP_DIR/build/$kver/src/drivers/iopass/"{iopass,iopass_vfio}.ko "$root/iopass/"
 	cp "$TOP_DIR/build/tools-static/iopass-bench" "$root/iopass/bin/"
 	if [ -n "$MODDIR" ]; then
 		for m in virt/lib/irqbypass drivers/vfio/vfio drivers/vfio/vfio_iommu_type1 \
@@ -128,6 +128,7 @@ for kver in $kvers; do
 		grep '^bench: ' "$dir/results.log" >"$dir/bench.txt" || true
 		ok=1
 		grep -q '^rig: prog iopass-bench rc=0' "$dir/results.log" || ok=0
+		grep -q '^rig: prog iopass-bench-front rc=0' "$dir/results.log" || ok=0
 		grep -q '^bench: done' "$dir/bench.txt" || ok=0
 		grep -q '^bench: error' "$dir/bench.txt" && ok=0
 		grep -q '^rig: end' "$dir/results.log" || ok=0

@@ -110,7 +110,7 @@ suite_fuzz() {
 }
 
 # make bench (bench.sh): iopass timed against VFIO type1, iommufd and the
-# io_uring pinning floor.  rig_bench_size, rig_bench_runs, rig_bench_cm,
+# io_uring pinning floor, then against its own VFIO front.  rig_bench_size, rig_bench_runs, rig_bench_cm,
 # rig_bench_hugepages and rig_bench_rows (a subset, optional) come from the
 # kernel command line.  A stock kernel's vfio modules are in
 # /lib/modules/vfio/ (irqbypass, which they need, loaded above).
@@ -124,9 +124,19 @@ suite_bench() {
 	echo "${rig_bench_hugepages:-64}" > /proc/sys/vm/nr_hugepages
 	[ -d /sys/kernel/tracing/events ] ||
 		mount -t tracefs nodev /sys/kernel/tracing
-	run iopass-bench /iopass/bin/iopass-bench --size "${rig_bench_size:-1G}" \
-		--runs "${rig_bench_runs:-5}" ${rig_bench_cm:+--cm $rig_bench_cm} \
+	set -- --size "${rig_bench_size:-1G}" --runs "${rig_bench_runs:-5}" \
+		${rig_bench_cm:+--cm $rig_bench_cm} \
 		${rig_bench_rows:+--rows $rig_bench_rows}
+	run iopass-bench /iopass/bin/iopass-bench "$@"
+	# The same rows through iopass's own VFIO front (iopass-bench
+	# --front): the kernel's vfio out, iopass_vfio.ko in; the two cannot
+	# both hold /dev/vfio/vfio.
+	for m in vfio_pci vfio_pci_core vfio_iommu_type1 vfio_virqfd vfio; do
+		rmmod $m 2>/dev/null
+	done
+	insmod /iopass/iopass_vfio.ko || echo "bench: error insmod iopass_vfio.ko failed"
+	run iopass-bench-front /iopass/bin/iopass-bench --front "$@"
+	rmmod iopass_vfio
 	rmmod iopass
 }
 
