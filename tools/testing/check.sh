@@ -35,8 +35,8 @@
 #                            txonly mode; the host counts its frames in
 #                            QEMU's pcap (dpdk-guest.sh)
 #   bench-smoke              make bench's harness end to end on stock 6.1 at
-#                            64 MiB, one round: every row measured for every
-#                            peer, no error, a clean kernel log (no timing
+#                            64 MiB, one round (vm-start: one start each):
+#                            every row measured for every peer, no error, a clean kernel log (no timing
 #                            is judged: make bench is where numbers come from)
 # A VM run also fails on a guest kernel log report no test expected.
 #
@@ -217,7 +217,7 @@ plan() {
 		enqueue $((stock + 150)) "$step" vm "$step" "$kver" nested
 		;;
 	bench-smoke) enqueue $((stock + 100)) bench-smoke single bench-smoke env BENCH_KVERS=6.1 \
-		BENCH_CM=on BENCH_SIZE=64M BENCH_RUNS=1 BENCH_NOLOCK=1 \
+		BENCH_CM=on BENCH_SIZE=64M BENCH_RUNS=1 BENCH_NOLOCK=1 BENCH_VMSTART_ROUNDS=1 \
 		BENCH_OUT="$top/build/bench-smoke" "$rig/bench.sh" ;;
 	*) return 1 ;;
 	esac

@@ -19,6 +19,10 @@
 #   BENCH_OUT      where the logs and the summary go, default build/bench
 #   BENCH_NOLOCK   1: the caller holds the rig lock (check.sh's steps do not
 #                  take it), so do not wait for /tmp/iopass-rig.lock
+#   BENCH_NO_VMSTART  1: skip the vm-start boots (vmstart.sh: a nested
+#                  QEMU's start on vfio-pci and on iopass_vfio.ko, on each
+#                  stock kernel)
+#   BENCH_VMSTART_ROUNDS  starts of each per vm-start boot, default 3
 #
 # Each boot leaves $BENCH_OUT/<kver>-cm<on|off>/{console,results}.log and
 # bench.txt (its "bench:" lines); the end prints every "bench:" line and a
@@ -145,6 +149,37 @@ for kver in $kvers; do
 		boots+=("$dir")
 	done
 done
+
+# vm-start: an unmodified QEMU starting a 1 GiB KVM guest with the nvme,
+# on the kernel's vfio-pci and on iopass_vfio.ko, alternating in one boot
+# of the rig's nested machine (vmstart.sh).  On the stock kernels only:
+# the bench kernel has VFIO built in, which keeps iopass_vfio.ko out.
+if [ -z "${BENCH_NO_VMSTART:-}" ]; then
+	for kver in $kvers; do
+		eval "$("$RIG_DIR/kernel.sh" "$kver")"
+		[ -n "$MODDIR" ] || continue
+		dir="$top/vmstart-$kver"
+		rm -rf "$dir" && mkdir -p "$dir"
+		echo "bench: booting $kver for vm-start (log: $dir)" >&2
+		(
+			[ -n "${BENCH_NOLOCK:-}" ] || flock 9
+			t0=$SECONDS
+			RIG_APPEND="rig_vmstart_rounds=${BENCH_VMSTART_ROUNDS:-3}" \
+				"$RIG_DIR/run.sh" "$kver" vmstart "$dir" >"$dir/run.log" 2>&1
+			echo $((SECONDS - t0)) >"$dir/seconds"
+		) 9>/tmp/iopass-rig.lock || true
+		grep '^bench: ' "$dir/results.log" >"$dir/bench.txt" 2>/dev/null || true
+		if grep -q '^rig: prog vmstart rc=0' "$dir/results.log" 2>/dev/null &&
+		   grep -q '^bench: vm-start' "$dir/bench.txt"; then
+			echo "bench: $kver vm-start done in $(cat "$dir/seconds")s" >&2
+		else
+			failed=1
+			echo "bench: $kver vm-start FAILED (logs: $dir)" >&2
+			tail -n 20 "$dir/results.log" 2>/dev/null | sed 's/^/  | /' >&2
+		fi
+		boots+=("$dir")
+	done
+fi
 
 {
 	for dir in "${boots[@]}"; do

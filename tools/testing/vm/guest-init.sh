@@ -166,6 +166,11 @@ suite_dpdk() {
 	run dpdk /iopass/dpdk.sh
 }
 
+# make bench's vm-start row (vmstart.sh; run.sh packs it like nested).
+suite_vmstart() {
+	run vmstart /iopass/vmstart.sh
+}
+
 suite_nestedref() {
 	run nested-ref /iopass/nested.sh vfio
 }

@@ -15,13 +15,6 @@ PCI=/sys/bus/pci
 front=${1:-iopass}
 . /iopass/tap.sh
 
-nvme_bdf() {
-	for d in $PCI/devices/*; do
-		[ "$(cat $d/vendor)" = 0x1b36 ] && [ "$(cat $d/device)" = 0x0010 ] &&
-			{ basename $d; return; }
-	done
-}
-
 for m in ccp kvm kvm-amd; do	# none on the debug kernel: built in
 	[ -e /lib/modules/kvm/$m.ko ] && insmod /lib/modules/kvm/$m.ko
 done

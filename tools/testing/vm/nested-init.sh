@@ -7,6 +7,11 @@
 # image (nested-check.py).  With nested_unplug=1 it then waits for the
 # nvme to be hot-unplugged.
 /bin/busybox --install -s /bin
+# nested_vmstart=1 (vmstart.sh): the first line, then off at once.
+if [ -n "$nested_vmstart" ]; then
+	echo "nested: init"
+	poweroff -f
+fi
 lba=${nested_lba:-256}
 tag=${nested_tag:-plain}
 mount -t proc proc /proc

@@ -72,3 +72,4 @@ done
 cp "$IMAGE" "$root/nested/vmlinuz"
 cp "$RIG_DIR/nested-guest.sh" "$root/iopass/nested.sh"
 cp "$RIG_DIR/nested-demo.sh" "$root/iopass/nested-demo.sh"
+cp "$RIG_DIR/vmstart.sh" "$root/iopass/vmstart.sh"

@@ -68,7 +68,7 @@ if [ -n "$MODDIR" ]; then
 fi
 # The nested suite's QEMU, KVM modules and nested guest (nested-pack.sh).
 cpu=max smp=2 extra_nic=()
-if [[ ",$suites," == *,nested* ]]; then
+if [[ ",$suites," == *,nested* || ",$suites," == *,vmstart,* ]]; then
 	"$RIG_DIR/nested-pack.sh" "$root" "$kver"
 	cpu=EPYC	# kvm-amd: TCG emulates SVM, not VMX
 	# One vCPU: with two, round-robin TCG and its emulated SVM, the
