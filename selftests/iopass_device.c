@@ -354,6 +354,19 @@ TEST_F(edu, intx_unmask_eventfd_unmasks)
 	ASSERT_EQ(8, write(ufd, &kick, 8));
 	EXPECT_EQ(-EINVAL, set_irqs(self->dev, IOPASS_IRQ_SET_UNMASK_EVENTFD,
 				    IOPASS_IRQ_INTX, 0, 1, &u));
+	/*
+	 * INTx on with no eventfd routed (-1), the unmask eventfd set, INTx
+	 * off: the unmask eventfd goes too.  It once stayed on the eventfd's
+	 * wait queue, leaked with its eventfd reference (kmemleak, on the
+	 * debug kernel), and a write woke it with INTx's vectors freed.
+	 */
+	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_SET_EVENTFD,
+			      IOPASS_IRQ_INTX, 0, 1, &none));
+	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_SET_UNMASK_EVENTFD,
+			      IOPASS_IRQ_INTX, 0, 1, &u));
+	ASSERT_EQ(0, set_irqs(self->dev, IOPASS_IRQ_SET_EVENTFD,
+			      IOPASS_IRQ_INTX, 0, 0, NULL));
+	ASSERT_EQ(8, write(ufd, &kick, 8));
 	close(ufd);
 	close(efd);
 }

@@ -28,9 +28,9 @@
 #include <linux/delay.h>
 #include <linux/eventfd.h>
 #include <linux/file.h>
-#include <linux/poll.h>
 #include <linux/interrupt.h>
 #include <linux/pci.h>
+#include <linux/poll.h>
 #include <linux/slab.h>
 
 #include "iopass.h"
@@ -360,6 +360,8 @@ static void iopass_pci_type_off(struct iopass_pci_device *ipdev)
 	lockdep_assert_held(&ipdev->irq_lock);
 	if (ipdev->irq_type < 0)
 		return;
+	/* Also when INTx is on with no eventfd routed: vec_off() skips it. */
+	iopass_pci_unmaskfd_off(ipdev);
 	for (v = 0; v < ipdev->nvec; v++)
 		iopass_pci_vec_off(ipdev, v);
 	/*
