@@ -180,7 +180,7 @@ FIXTURE_VARIANT_ADD(rules, ioas_iova_ranges) {
 
 FIXTURE_VARIANT_ADD(rules, ioas_map) {
 	.c = { IOPASS_IOAS_MAP, true, sizeof(struct iopass_ioas_map),
-	       sizeof(struct iopass_ioas_map), 1 << 3,
+	       sizeof(struct iopass_ioas_map), 1 << 4,
 	       RESERVED(iopass_ioas_map), fill_map },
 };
 
@@ -192,7 +192,8 @@ FIXTURE_VARIANT_ADD(rules, ioas_unmap) {
 
 FIXTURE_VARIANT_ADD(rules, device_attach) {
 	.c = { IOPASS_DEVICE_ATTACH, false, sizeof(struct iopass_device_attach),
-	       sizeof(struct iopass_device_attach), 1, -1, fill_attach },
+	       offsetof(struct iopass_device_attach, vf_token), 1 << 1, -1,
+	       fill_attach },
 };
 
 FIXTURE_VARIANT_ADD(rules, device_detach) {

@@ -12,13 +12,20 @@
  *               parameter says otherwise, which taints the kernel
  *               (invariant 5)
  *   sriov       an nvme physical function with SR-IOV: refused while its
- *               virtual functions are enabled, since its owner's resets
- *               and registers would reach them (invariant 9)
+ *               virtual functions are enabled by another driver, since its
+ *               owner's resets and registers would reach them (invariant
+ *               9); bound to iopass, its VFs are iopass's and attach only
+ *               with the PF owner's VF token
+ *   numa        two NUMA nodes, an edu behind a PCIe expander bridge on
+ *               node 1: iopass reports the node, counts pins per node,
+ *               refuses remote memory when asked, steers MSIs to node 1
  *
  * This file is built once per machine (selftests/Makefile: VARIANT_PT,
- * VARIANT_NOIOMMU, VARIANT_NOINTREMAP, VARIANT_SRIOV), each binary holding
+ * VARIANT_NOIOMMU, VARIANT_NOINTREMAP, VARIANT_SRIOV, VARIANT_NUMA), each binary holding
  * only the test for its machine; the guest runs variant_$rig_variant.
  */
+#include <sys/eventfd.h>
+
 #include "iopass_util.h"
 #include "kselftest_harness.h"
 
@@ -222,6 +229,160 @@ TEST(pf_with_vfs_enabled_is_refused)
 	pci_driver_of(pf, drv, sizeof(drv));
 	EXPECT_STREQ("iopass-pci", drv);
 	pci_release(pf);
+}
+#endif
+
+#ifdef VARIANT_NUMA
+/* The edu alone in its group whose PCI node is @node; -ENOENT if none. */
+static int edu_on_node(int node, char *bdf, size_t len)
+{
+	char path[PATH_MAX];
+	int nth;
+
+	for (nth = 0; !pci_find(EDU_VENDOR, EDU_DEVICE, ALONE_IN_GROUP, nth,
+				bdf, len); nth++) {
+		snprintf(path, sizeof(path), PCI_DEVICES "/%s/numa_node", bdf);
+		if ((int)sysfs_read_ul(path) == node)
+			return 0;
+	}
+	return -ENOENT;
+}
+
+/* @len bytes of anonymous memory bound to @node (MPOL_BIND), touched. */
+static void *alloc_on_node(size_t len, int node)
+{
+	unsigned long mask = 1UL << node;
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	/* MPOL_BIND (2), MPOL_MF_STRICT (1) */
+	if (syscall(SYS_mbind, p, len, 2, &mask, sizeof(mask) * 8, 1)) {
+		munmap(p, len);
+		return NULL;
+	}
+	memset(p, 0x5a, len);
+	return p;
+}
+
+/* The iopass device's sysfs attribute @attr, into @buf. */
+static int dev_attr(const char *bdf, const char *attr, char *buf, size_t len)
+{
+	char name[32], path[PATH_MAX];
+	int ret = iopass_dev_of(bdf, name, sizeof(name));
+
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "/sys/bus/iopass/devices/%s/%s", name, attr);
+	return sysfs_read(path, buf, len);
+}
+
+/*
+ * The edu behind the node-1 expander bridge: GET_INFO and sysfs say node
+ * 1 and its CPU; memory bound to node 0 counts as node 0's and is refused
+ * by IOPASS_MAP_LOCAL_NODE, memory on node 1 is taken; an MSI vector's
+ * affinity is node 1's CPU.  An edu DMA through the node-1 mapping works.
+ */
+TEST(numa_node_reported_and_remote_memory_refused)
+{
+	struct iopass_device_info info = { .size = sizeof(info) };
+	char bdf[32], buf[256], path[PATH_MAX];
+	__u64 iova0 = 0, iova1 = 0;
+	int dev, ctx, efd, irq;
+	void *m0, *m1, *bar;
+	__u32 ioas;
+	long pins;
+	__s32 fd;
+
+	ASSERT_EQ(0, edu_on_node(1, bdf, sizeof(bdf)))
+		TH_LOG("no edu on NUMA node 1: is this the numa machine?");
+	ASSERT_EQ(0, iopass_own(bdf, &dev, &ctx, &ioas));
+	ASSERT_EQ(0, ioctl_errno(dev, IOPASS_DEVICE_GET_INFO, &info));
+	EXPECT_EQ(1, info.numa_node);
+	ASSERT_EQ(0, dev_attr(bdf, "numa_node", buf, sizeof(buf)));
+	EXPECT_STREQ("1", buf);
+	ASSERT_EQ(0, dev_attr(bdf, "local_cpus", buf, sizeof(buf)));
+	EXPECT_STREQ("1", buf);		/* -numa node,nodeid=1,cpus=1 */
+
+	m0 = alloc_on_node(16 * SZ_4K, 0);
+	m1 = alloc_on_node(16 * SZ_4K, 1);
+	ASSERT_NE(NULL, m0);
+	ASSERT_NE(NULL, m1);
+	/* Refused with the flag; nothing pinned or mapped by the refusal. */
+	pins = pins_outstanding();
+	EXPECT_EQ(-EREMOTE, ioas_map(ctx, ioas, m0, 16 * SZ_4K, &iova0,
+				     MAP_RW | IOPASS_MAP_LOCAL_NODE));
+	EXPECT_EQ(pins, pins_outstanding());
+	ASSERT_EQ(0, dev_attr(bdf, "pinned_pages_by_node", buf, sizeof(buf)));
+	EXPECT_STREQ("N0=0 N1=0", buf);
+	EXPECT_EQ(0, ioas_map(ctx, ioas, m1, 16 * SZ_4K, &iova1,
+			      MAP_RW | IOPASS_MAP_LOCAL_NODE));
+	/* Without the flag remote memory maps, and is counted as node 0's. */
+	EXPECT_EQ(0, ioas_map(ctx, ioas, m0, 16 * SZ_4K, &iova0, MAP_RW));
+	ASSERT_EQ(0, dev_attr(bdf, "pinned_pages_by_node", buf, sizeof(buf)));
+	EXPECT_STREQ("N0=16 N1=16", buf);
+
+	/* The device reads node-1 memory and writes node-0 memory. */
+	bar = dev_edu_bar(dev);
+	ASSERT_NE(NULL, bar);
+	EXPECT_EQ(0, edu_dma(bar, iova1, EDU_BUFFER, 1024, false));
+	memset(m0, 0, 1024);
+	EXPECT_EQ(0, edu_dma(bar, EDU_BUFFER, iova0, 1024, true));
+	EXPECT_EQ(0x5a, ((unsigned char *)m0)[1023]);
+
+	/* MSI: the vector's affinity is the device's node's CPU. */
+	efd = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, efd);
+	fd = efd;
+	ASSERT_EQ(0, set_irqs(dev, IOPASS_IRQ_SET_EVENTFD, IOPASS_IRQ_MSI, 0,
+			      1, &fd));
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/irq", bdf);
+	irq = sysfs_read_ul(path);	/* with MSI on: its first vector */
+	snprintf(path, sizeof(path), "/proc/irq/%d/smp_affinity_list", irq);
+	ASSERT_EQ(0, sysfs_read(path, buf, sizeof(buf)));
+	EXPECT_STREQ("1", buf) TH_LOG("IRQ %d", irq);
+	snprintf(path, sizeof(path), "/proc/irq/%d/affinity_hint", irq);
+	ASSERT_EQ(0, sysfs_read(path, buf, sizeof(buf)));
+	EXPECT_EQ(2, strtoul(buf, NULL, 16));	/* CPU 1 */
+
+	EXPECT_EQ(0, ioas_unmap(ctx, ioas, iova0, 16 * SZ_4K, NULL));
+	ASSERT_EQ(0, dev_attr(bdf, "pinned_pages_by_node", buf, sizeof(buf)));
+	EXPECT_STREQ("N0=0 N1=16", buf);
+	close(efd);
+	munmap(bar, EDU_BAR_SIZE);	/* a mapping holds the device fd */
+	close(dev);
+	close(ctx);
+	EXPECT_EQ(pins, pins_outstanding())
+		TH_LOG("acquired %ld, released %ld",
+		       vmstat_read("nr_foll_pin_acquired"),
+		       vmstat_read("nr_foll_pin_released"));
+	munmap(m0, 16 * SZ_4K);
+	munmap(m1, 16 * SZ_4K);
+	pci_release(bdf);
+}
+
+/* A device on no known node: LOCAL_NODE refuses nothing. */
+TEST(local_node_refuses_nothing_without_a_known_node)
+{
+	char bdf[32];
+	__u64 iova = 0;
+	int dev, ctx;
+	__u32 ioas;
+	void *m;
+
+	ASSERT_EQ(0, edu_on_node(-1, bdf, sizeof(bdf)))
+		TH_LOG("no edu on an unknown node");
+	ASSERT_EQ(0, iopass_own(bdf, &dev, &ctx, &ioas)) TH_LOG("%s", bdf);
+	m = alloc_on_node(4 * SZ_4K, 0);
+	ASSERT_NE(NULL, m);
+	EXPECT_EQ(0, ioas_map(ctx, ioas, m, 4 * SZ_4K, &iova,
+			      MAP_RW | IOPASS_MAP_LOCAL_NODE));
+	close(dev);
+	close(ctx);
+	EXPECT_EQ(0, pins_outstanding());
+	munmap(m, 4 * SZ_4K);
+	pci_release(bdf);
 }
 #endif
 

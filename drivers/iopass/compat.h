@@ -10,6 +10,7 @@
 #include <linux/err.h>
 #include <linux/eventfd.h>
 #include <linux/mm.h>
+#include <linux/pci.h>
 #include <linux/iommu.h>
 #include <linux/irqdomain.h>
 
@@ -123,6 +124,18 @@ static inline void iopass_compat_vm_flags_set(struct vm_area_struct *vma,
 	vm_flags_set(vma, flags);
 #else
 	vma->vm_flags |= flags;
+#endif
+}
+
+/* Make @name the only driver @pdev may bind to. */
+static inline int iopass_pci_set_override(struct pci_dev *pdev,
+					  const char *name)
+{
+#ifdef IOPASS_HAVE_DEVICE_SET_DRIVER_OVERRIDE
+	return device_set_driver_override(&pdev->dev, name);
+#else
+	return driver_set_override(&pdev->dev, &pdev->driver_override, name,
+				   strlen(name));
 #endif
 }
 

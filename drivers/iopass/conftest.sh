@@ -103,3 +103,15 @@ void f(struct vm_area_struct *v)
 {
 	vm_flags_set(v, VM_IO);
 }'
+
+# device_set_driver_override(): the override lives in struct device, no
+# longer in struct pci_dev (a newer driver core change that Debian's
+# 6.12.118 carries).  Before it, driver_set_override() on
+# pdev->driver_override (v5.19).
+probe DEVICE_SET_DRIVER_OVERRIDE '
+#include <linux/device.h>
+int f(struct device *d);
+int f(struct device *d)
+{
+	return device_set_driver_override(d, "x");
+}'

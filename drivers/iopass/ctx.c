@@ -196,7 +196,7 @@ static const struct iopass_ioctl_op iopass_ctx_ioctls[] = {
 			struct iopass_ioas_iova_ranges, out_iova_alignment, 0),
 	IOPASS_IOCTL_OP(IOPASS_IOAS_MAP, iopass_ctx_map, struct iopass_ioas_map,
 			iova, IOPASS_MAP_FIXED_IOVA | IOPASS_MAP_READABLE |
-			IOPASS_MAP_WRITEABLE),
+			IOPASS_MAP_WRITEABLE | IOPASS_MAP_LOCAL_NODE),
 	/* On EIO, @length tells how much was unmapped before the failure. */
 	{
 		.cmd = IOPASS_IOAS_UNMAP,

@@ -69,6 +69,40 @@ static ssize_t interrupts_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(interrupts);
 
+/* The NUMA node of the real device: -1 when the firmware does not say. */
+static int iopass_device_node(struct iopass_device *idev)
+{
+	return dev_to_node(idev->dev.parent);
+}
+
+static ssize_t numa_node_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", iopass_device_node(to_iopass_device(dev)));
+}
+static DEVICE_ATTR_RO(numa_node);
+
+/* The CPUs of its node; every online CPU when the node is not known. */
+static ssize_t local_cpus_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	int node = iopass_device_node(to_iopass_device(dev));
+
+	return sysfs_emit(buf, "%*pbl\n",
+			  cpumask_pr_args(node == NUMA_NO_NODE ?
+					  cpu_online_mask :
+					  cpumask_of_node(node)));
+}
+static DEVICE_ATTR_RO(local_cpus);
+
+static ssize_t pinned_pages_by_node_show(struct device *dev,
+					 struct device_attribute *attr,
+					 char *buf)
+{
+	return iopass_group_nodes_show(to_iopass_device(dev), buf);
+}
+static DEVICE_ATTR_RO(pinned_pages_by_node);
+
 /* Counters of the domain the device is in; see iopass_group_stats(). */
 #define IOPASS_STAT_ATTR(_name, _index)					\
 static ssize_t _name##_show(struct device *dev,				\
@@ -96,6 +130,9 @@ static struct attribute *iopass_device_attrs[] = {
 	&dev_attr_unmaps.attr,
 	&dev_attr_iotlb_syncs.attr,
 	&dev_attr_interrupts.attr,
+	&dev_attr_numa_node.attr,
+	&dev_attr_local_cpus.attr,
+	&dev_attr_pinned_pages_by_node.attr,
 	NULL
 };
 ATTRIBUTE_GROUPS(iopass_device);
@@ -105,7 +142,7 @@ static int iopass_device_get_info(void *priv, void *arg)
 	struct iopass_device *idev = priv;
 	struct iopass_device_info *info = arg;
 
-	if (info->__reserved || info->__reserved2)
+	if (info->__reserved || info->__reserved2 || info->__reserved3)
 		return -EINVAL;
 	/* Every output field is written: a backend fills what it knows. */
 	info->pci_segment = 0;
@@ -116,6 +153,7 @@ static int iopass_device_get_info(void *priv, void *arg)
 	info->num_irqs = 0;
 	info->iommu_group = iopass_group_id(idev->group);
 	info->domain_type = iopass_device_domain_type(idev);
+	info->numa_node = iopass_device_node(idev);
 	if (idev->ops->fill_info)
 		idev->ops->fill_info(idev, info);
 	return 0;
@@ -129,6 +167,34 @@ static void iopass_device_set_attached(struct iopass_device *idev,
 }
 
 static int iopass_device_detach(void *priv, void *arg);
+
+/*
+ * Attach @idev, held for writing, to @ioas once the backend agrees
+ * (@vf_token: the owner's VF token, or NULL).
+ */
+static int iopass_device_attach_claimed(struct iopass_device *idev,
+					struct iopass_ioas *ioas,
+					const uuid_t *vf_token)
+{
+	int ret;
+
+	/* Before claiming: a claim must not be undone under an attached device. */
+	if (READ_ONCE(idev->ioas))
+		return -EALREADY;
+	if (idev->ops->claim) {
+		ret = idev->ops->claim(idev, vf_token);
+		if (ret)
+			return ret;
+	} else if (vf_token) {
+		return -EINVAL;
+	}
+	ret = iopass_group_attach(idev, ioas);
+	if (!ret)
+		iopass_device_set_attached(idev, true);
+	else if (idev->ops->unclaim)
+		idev->ops->unclaim(idev);
+	return ret;
+}
 
 /**
  * iopass_device_attach_ioas() - attach a device to an address space
@@ -148,9 +214,7 @@ int iopass_device_attach_ioas(struct iopass_device *idev,
 	ret = iopass_device_enter(idev, true);
 	if (ret)
 		return ret;
-	ret = iopass_group_attach(idev, ioas);
-	if (!ret)
-		iopass_device_set_attached(idev, true);
+	ret = iopass_device_attach_claimed(idev, ioas, NULL);
 	iopass_device_exit(idev, true);
 	return ret;
 }
@@ -178,10 +242,18 @@ EXPORT_SYMBOL_NS_GPL(iopass_device_detach_ioas, IOPASS);
 static int iopass_device_attach(void *priv, void *arg)
 {
 	struct iopass_device_attach *cmd = arg;
+	const uuid_t *vf_token = NULL;
 	struct iopass_ioas *ioas;
 	struct file *ctx;
+	uuid_t token;
 	int ret;
 
+	if (cmd->flags & IOPASS_ATTACH_VF_TOKEN) {
+		import_uuid(&token, cmd->vf_token);
+		vf_token = &token;
+	} else if (memchr_inv(cmd->vf_token, 0, sizeof(cmd->vf_token))) {
+		return -EINVAL;
+	}
 	ctx = fget(cmd->ctx_fd);
 	if (!ctx)
 		return -EBADF;
@@ -189,10 +261,8 @@ static int iopass_device_attach(void *priv, void *arg)
 	fput(ctx);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
-	ret = iopass_group_attach(priv, ioas);
+	ret = iopass_device_attach_claimed(priv, ioas, vf_token);
 	iopass_ioas_put(ioas);
-	if (!ret)
-		iopass_device_set_attached(priv, true);
 	return ret;
 }
 
@@ -211,8 +281,8 @@ static const struct iopass_ioctl_op iopass_device_ioctls[] = {
 	IOPASS_IOCTL_OP(IOPASS_DEVICE_GET_INFO, iopass_device_get_info,
 			struct iopass_device_info, __reserved, 0),
 	IOPASS_IOCTL_OP_LOCK(IOPASS_DEVICE_ATTACH, iopass_device_attach,
-			     struct iopass_device_attach, ioas_id, 0,
-			     IOPASS_IOCTL_LOCK_WRITE),
+			     struct iopass_device_attach, ioas_id,
+			     IOPASS_ATTACH_VF_TOKEN, IOPASS_IOCTL_LOCK_WRITE),
 	IOPASS_IOCTL_OP_LOCK(IOPASS_DEVICE_DETACH, iopass_device_detach,
 			     struct iopass_device_detach, flags, 0,
 			     IOPASS_IOCTL_LOCK_WRITE),

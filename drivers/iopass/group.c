@@ -377,6 +377,32 @@ void iopass_group_stats(struct iopass_device *idev, u64 *stats)
 }
 
 /**
+ * iopass_group_nodes_show() - where the pages @idev's address space pinned are
+ * @idev: the device
+ * @buf: a sysfs page: "N<node>=<pages>" for each possible node, space
+ *	separated, as in /proc/PID/numa_maps; empty while detached
+ *
+ * Return: the bytes written.
+ */
+ssize_t iopass_group_nodes_show(struct iopass_device *idev, char *buf)
+{
+	struct iopass_ioas *ioas;
+	ssize_t len = 0;
+	int node;
+
+	mutex_lock(&iopass_groups_lock);
+	ioas = idev->group->ioas;
+	if (ioas)
+		for (node = 0; node < nr_node_ids; node++)
+			len += sysfs_emit_at(buf, len, "%sN%d=%lu",
+					     node ? " " : "", node,
+					     READ_ONCE(ioas->nodes[node].pinned));
+	len += sysfs_emit_at(buf, len, "\n");
+	mutex_unlock(&iopass_groups_lock);
+	return len;
+}
+
+/**
  * iopass_domain_classify() - name the kind of domain @domain is
  * @domain: the domain a device is attached to, or NULL
  * @ours: the iopass domain of the device's group

@@ -166,6 +166,12 @@ struct iopass_ioas *iopass_ioas_alloc(struct mm_struct *mm)
 	ioas = kzalloc(sizeof(*ioas), GFP_KERNEL_ACCOUNT);
 	if (!ioas)
 		return ERR_PTR(-ENOMEM);
+	ioas->nodes = kcalloc(nr_node_ids, sizeof(*ioas->nodes),
+			      GFP_KERNEL_ACCOUNT);
+	if (!ioas->nodes) {
+		kfree(ioas);
+		return ERR_PTR(-ENOMEM);
+	}
 	kref_init(&ioas->kref);
 	mutex_init(&ioas->lock);
 	ioas->maps = RB_ROOT_CACHED;
@@ -208,15 +214,66 @@ static int iopass_account(struct iopass_ioas *ioas, unsigned long npages,
 	return 0;
 }
 
+/*
+ * Count @npages pinned pages in (@add) or out of their nodes.  Pinned
+ * pages do not migrate, so each is taken off the node it was added to.  On
+ * one node no page need be looked at.
+ */
+static void iopass_ioas_count_nodes(struct iopass_ioas *ioas,
+				    struct page **pages, unsigned long npages,
+				    bool add)
+{
+	unsigned long i;
+
+	lockdep_assert_held(&ioas->lock);
+	if (nr_node_ids == 1) {
+		if (add)
+			ioas->nodes[0].pinned += npages;
+		else
+			ioas->nodes[0].pinned -= npages;
+		return;
+	}
+	for (i = 0; i < npages; i++) {
+		if (add)
+			ioas->nodes[page_to_nid(pages[i])].pinned++;
+		else
+			ioas->nodes[page_to_nid(pages[i])].pinned--;
+	}
+}
+
+/*
+ * IOPASS_MAP_LOCAL_NODE: is a page of @pages on a node where no attached
+ * device is, while some attached device is on a known node?
+ */
+static bool iopass_ioas_remote(struct iopass_ioas *ioas, struct page **pages,
+			       unsigned long npages)
+{
+	bool known = false;
+	unsigned long i;
+	int node;
+
+	lockdep_assert_held(&ioas->lock);
+	for (node = 0; node < nr_node_ids; node++)
+		known |= ioas->nodes[node].devices != 0;
+	if (!known)
+		return false;
+	for (i = 0; i < npages; i++)
+		if (!ioas->nodes[page_to_nid(pages[i])].devices)
+			return true;
+	return false;
+}
+
 /* Give back a mapping out of the tree whose IOVAs no domain translates. */
 static void iopass_map_release(struct iopass_ioas *ioas, struct iopass_map *map)
 {
 	unsigned long npages = iopass_map_npages(map);
-	struct page *one;
+	struct page *one, **pages;
 
 	lockdep_assert_held(&ioas->lock);
-	iopass_ioas_unpin(ioas, map->node.start, iopass_map_pages(map, &one),
-			  npages, iopass_map_prot(map));
+	pages = iopass_map_pages(map, &one);
+	iopass_ioas_count_nodes(ioas, pages, npages, false);
+	iopass_ioas_unpin(ioas, map->node.start, pages, npages,
+			  iopass_map_prot(map));
 	iopass_account(ioas, npages, false);
 	ioas->pinned -= npages;
 	if (npages > 1)
@@ -300,6 +357,7 @@ static void iopass_ioas_release(struct kref *kref)
 	mmdrop(ioas->mm);
 	free_uid(ioas->user);
 	mutex_destroy(&ioas->lock);
+	kfree(ioas->nodes);	/* only ever read under the IOAS's references */
 	kfree_rcu(ioas, rcu);
 }
 
@@ -587,6 +645,7 @@ static int iopass_ioas_publish(struct iopass_ioas *ioas, struct iopass_map *map,
 	map->pages = (npages > 1 ? (unsigned long)pages : (unsigned long)one) |
 		     prot;
 	ioas->pinned += npages;
+	iopass_ioas_count_nodes(ioas, pages, npages, true);
 	return 0;
 }
 
@@ -651,7 +710,11 @@ int iopass_ioas_map(struct iopass_ioas *ioas, u64 user_va, u64 length,
 		goto out_free_pages;
 
 	mutex_lock(&ioas->lock);
-	ret = iopass_ioas_publish(ioas, map, pages, one, prot);
+	if ((flags & IOPASS_MAP_LOCAL_NODE) &&
+	    iopass_ioas_remote(ioas, pages, npages))
+		ret = -EREMOTE;
+	else
+		ret = iopass_ioas_publish(ioas, map, pages, one, prot);
 	if (ret) {
 		iopass_ioas_unpin(ioas, map->node.start, pages, npages, prot);
 		mutex_unlock(&ioas->lock);
@@ -941,6 +1004,8 @@ iopass_ioas_attach(struct iopass_ioas *ioas, struct iommu_group *group,
 	list_add_tail(&dom->node, &ioas->domains);
 out_attached:
 	dom->users++;
+	if (dev_to_node(dev) != NUMA_NO_NODE)
+		ioas->nodes[dev_to_node(dev)].devices++;
 	kref_get(&ioas->kref);
 	mutex_unlock(&ioas->lock);
 	return dom;
@@ -971,6 +1036,8 @@ void iopass_ioas_detach(struct iopass_ioas *ioas, struct iopass_domain *dom,
 	mutex_lock(&ioas->lock);
 	dom->ops->detach(dom, group, dev);
 	iopass_ioas_del_resv(ioas, group);
+	if (dev_to_node(dev) != NUMA_NO_NODE)
+		ioas->nodes[dev_to_node(dev)].devices--;
 	if (!--dom->users) {
 		/* No device uses it: its page tables go, the pins stay. */
 		list_del(&dom->node);

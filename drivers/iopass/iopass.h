@@ -31,6 +31,7 @@
 #include <linux/rbtree.h>
 #include <linux/rwsem.h>
 #include <linux/scatterlist.h>
+#include <linux/uuid.h>
 #include <linux/wait.h>
 #include <uapi/linux/iopass.h>
 
@@ -121,6 +122,8 @@ struct iopass_domain {
  * @destroyed: IOPASS_IOAS_DESTROY took its ID: no device may attach
  * @mm: the memory that may be mapped; its pinned_vm shows the pins
  * @user: who created it; its locked_vm pays for the pins
+ * @nodes: per NUMA node (nr_node_ids of them): pages pinned there, and
+ *	IOMMU groups attached whose device is there
  */
 struct iopass_ioas {
 	struct kref kref;
@@ -135,6 +138,10 @@ struct iopass_ioas {
 	bool destroyed;
 	struct mm_struct *mm;
 	struct user_struct *user;
+	struct iopass_ioas_node {
+		unsigned long pinned;
+		unsigned int devices;
+	} *nodes;
 };
 
 struct iopass_ioctl_op;
@@ -159,6 +166,11 @@ struct iopass_ioctl_op;
  *	detached (false) from an address space; on detach the backend stops
  *	the device's DMA and takes away what drives it (BAR mappings), since
  *	its group may next be in someone else's address space
+ * @claim: optional: may the owner attach the device, presenting
+ *	@vf_token (NULL: none)?  0, or an errno ATTACH returns; a success is
+ *	undone by @unclaim if the attach fails, and otherwise by the backend
+ *	itself when the device is detached or closed (SR-IOV VF tokens)
+ * @unclaim: optional: undo a @claim whose attach failed
  * @ioctls: the backend's own ioctls on the device fd; handlers get the
  *	&struct iopass_device
  * @n_ioctls: how many
@@ -182,6 +194,8 @@ struct iopass_device_ops {
 	int (*mmap)(struct iopass_device *idev, struct vm_area_struct *vma);
 	void (*request)(struct iopass_device *idev);
 	void (*attached)(struct iopass_device *idev, bool attached);
+	int (*claim)(struct iopass_device *idev, const uuid_t *vf_token);
+	void (*unclaim)(struct iopass_device *idev);
 	const struct iopass_ioctl_op *ioctls;
 	unsigned int n_ioctls;
 	bool no_iommu_group;
@@ -294,6 +308,7 @@ void iopass_group_leave(struct iopass_device *idev);
 int iopass_group_attach(struct iopass_device *idev, struct iopass_ioas *ioas);
 int iopass_group_detach(struct iopass_device *idev);
 void iopass_group_stats(struct iopass_device *idev, u64 *stats);
+ssize_t iopass_group_nodes_show(struct iopass_device *idev, char *buf);
 int iopass_group_id(struct iopass_group *group);
 
 /* ctx.c */
@@ -392,6 +407,11 @@ struct iopass_pci_vec {
  *	of PCI_COMMAND (pci_irq.c)
  * @err_trigger: eventfd for AER errors, under @irq_lock
  * @req_trigger: eventfd for release requests, under @irq_lock
+ * @sriov: an SR-IOV physical function's VF token and users (pci_sriov.c)
+ * @pf: a virtual function's physical function, if it is bound to iopass
+ *	(set at probe; the PF disables its VFs before it unbinds)
+ * @vf_user: a VF attached with @pf's token: counted in its users (under
+ *	the device's lock)
  */
 struct iopass_pci_device {
 	struct pci_dev *pdev;
@@ -417,9 +437,21 @@ struct iopass_pci_device {
 	spinlock_t intx_spin;		/* see above */
 	struct eventfd_ctx *err_trigger;
 	struct eventfd_ctx *req_trigger;
+	struct iopass_pci_sriov *sriov;
+	struct iopass_pci_device *pf;
+	bool vf_user;
 };
 
 void iopass_pci_irq_init(struct iopass_pci_device *ipdev);
+int iopass_pci_sriov_probe(struct iopass_pci_device *ipdev);
+void iopass_pci_sriov_remove(struct iopass_pci_device *ipdev);
+int iopass_pci_sriov_configure(struct pci_dev *pdev, int nr_virtfn);
+int iopass_pci_claim(struct iopass_device *idev, const uuid_t *vf_token);
+void iopass_pci_unclaim(struct iopass_device *idev);
+int iopass_pci_set_vf_token(void *priv, void *arg);
+bool iopass_pci_is_ours(struct pci_driver *drv);
+int iopass_pci_sriov_init(void);
+void iopass_pci_sriov_exit(void);
 int iopass_pci_register_alias(struct pci_driver *drv, struct module *owner);
 int iopass_pci_init(void);
 void iopass_pci_exit(void);

@@ -9,8 +9,10 @@
  *
  * Only type 0 functions are accepted: a bridge forwards the DMA of the bus
  * behind it, which the bridge's owner would then control.  Nor a physical
- * function with SR-IOV virtual functions enabled: its owner's resets and
- * registers would reach functions that belong to the host or to others.
+ * function with SR-IOV virtual functions enabled already: its owner's
+ * resets and registers would reach functions that belong to the host or to
+ * others.  VFs created while the PF is bound here are iopass's
+ * (pci_sriov.c).
  *
  * While the device fd is open the function is enabled and its BARs are
  * claimed and mapped (pci_region.c), its interrupts can be routed
@@ -28,6 +30,21 @@
 
 #define IOPASS_PCI_DRIVER_NAME	"iopass-pci"
 
+static struct pci_driver iopass_pci_driver;
+/* iopass_pci_register_alias()'s driver: compared, never dereferenced. */
+static struct pci_driver *iopass_pci_alias;
+
+/**
+ * iopass_pci_is_ours() - is @drv iopass-pci, or its alias?
+ * @drv: a PCI driver, or NULL
+ *
+ * Return: true if functions bound to it are iopass devices.
+ */
+bool iopass_pci_is_ours(struct pci_driver *drv)
+{
+	return drv && (drv == &iopass_pci_driver || drv == READ_ONCE(iopass_pci_alias));
+}
+
 static struct pci_dev *iopass_to_pci_dev(struct iopass_device *idev)
 {
 	return to_pci_dev(idev->dev.parent);
@@ -44,6 +61,12 @@ static bool iopass_pci_can_reset(struct pci_dev *pdev)
 	return pdev->reset_methods[0] != 0;
 }
 
+/* A PF's reset resets its VFs too, which other owners may hold. */
+static bool iopass_pci_has_vfs(struct pci_dev *pdev)
+{
+	return pdev->is_physfn && pci_num_vf(pdev);
+}
+
 static void iopass_pci_fill_info(struct iopass_device *idev,
 				 struct iopass_device_info *info)
 {
@@ -55,6 +78,10 @@ static void iopass_pci_fill_info(struct iopass_device *idev,
 	info->device_flags = IOPASS_DEVICE_FLAGS_PCI;
 	if (iopass_pci_can_reset(pdev))
 		info->device_flags |= IOPASS_DEVICE_FLAGS_RESET;
+	if (iopass_to_pci(idev)->sriov)
+		info->device_flags |= IOPASS_DEVICE_FLAGS_SRIOV_PF;
+	if (iopass_to_pci(idev)->pf)
+		info->device_flags |= IOPASS_DEVICE_FLAGS_VF_TOKEN;
 	info->num_regions = IOPASS_NUM_REGIONS;
 	info->num_irqs = IOPASS_NUM_IRQS;
 }
@@ -77,7 +104,8 @@ static int iopass_pci_open(struct iopass_device *idev)
 	int i, ret;
 
 	/* A reset the last close could not do (see iopass_pci_reset_for_next()). */
-	if (ipdev->reset_pending && !pci_try_reset_function(pdev))
+	if (ipdev->reset_pending && !iopass_pci_has_vfs(pdev) &&
+	    !pci_try_reset_function(pdev))
 		ipdev->reset_pending = false;
 	/* What close and unbind give back to the host, whatever the owner did. */
 	pci_save_state(pdev);
@@ -138,7 +166,7 @@ static bool iopass_pci_reset_for_next(struct iopass_pci_device *ipdev,
 	struct pci_dev *pdev = ipdev->pdev;
 	int ret;
 
-	if (!iopass_pci_can_reset(pdev))
+	if (!iopass_pci_can_reset(pdev) || iopass_pci_has_vfs(pdev))
 		return false;
 	ret = unbinding ? pci_reset_function_locked(pdev) :
 			  pci_try_reset_function(pdev);
@@ -164,6 +192,7 @@ static void iopass_pci_close(struct iopass_device *idev, bool unbinding)
 	bool reset;
 
 	iopass_pci_irqs_off(ipdev);
+	iopass_pci_unclaim(idev);
 	down_write(&ipdev->memory_lock);
 	ipdev->revoked = true;
 	iopass_pci_zap(ipdev);
@@ -204,6 +233,8 @@ static void iopass_pci_attached(struct iopass_device *idev, bool attached)
 	if (!attached)
 		iopass_pci_zap(ipdev);
 	up_write(&ipdev->memory_lock);
+	if (!attached)
+		iopass_pci_unclaim(idev);
 }
 
 static void iopass_pci_request(struct iopass_device *idev)
@@ -221,6 +252,8 @@ static int iopass_pci_reset(void *priv, void *arg)
 		return ret;
 	if (!iopass_pci_can_reset(ipdev->pdev))
 		return -EOPNOTSUPP;
+	if (iopass_pci_has_vfs(ipdev->pdev))
+		return -EBUSY;
 	/* Nothing may touch the device through a mapping while it resets. */
 	down_write(&ipdev->memory_lock);
 	iopass_pci_zap(ipdev);
@@ -243,6 +276,8 @@ static const struct iopass_ioctl_op iopass_pci_ioctls[] = {
 			     IOPASS_IOCTL_LOCK_SELF),
 	IOPASS_IOCTL_OP(IOPASS_DEVICE_RESET, iopass_pci_reset,
 			struct iopass_device_reset, flags, 0),
+	IOPASS_IOCTL_OP(IOPASS_DEVICE_SET_VF_TOKEN, iopass_pci_set_vf_token,
+			struct iopass_vf_token, vf_token, 0),
 };
 
 static const struct iopass_device_ops iopass_pci_ops = {
@@ -255,6 +290,8 @@ static const struct iopass_device_ops iopass_pci_ops = {
 	.mmap = iopass_pci_mmap,
 	.request = iopass_pci_request,
 	.attached = iopass_pci_attached,
+	.claim = iopass_pci_claim,
+	.unclaim = iopass_pci_unclaim,
 	.ioctls = iopass_pci_ioctls,
 	.n_ioctls = ARRAY_SIZE(iopass_pci_ioctls),
 };
@@ -294,18 +331,26 @@ static int iopass_pci_probe(struct pci_dev *pdev,
 	mutex_init(&ipdev->cfg_lock);
 	iopass_pci_irq_init(ipdev);
 	iopass_pci_regions_init(ipdev);
+	ret = iopass_pci_sriov_probe(ipdev);
+	if (ret)
+		goto out_config;
 	pci_set_drvdata(pdev, ipdev);
 
 	ret = iopass_device_register(idev);
-	if (ret) {
-		pci_set_drvdata(pdev, NULL);
-		iopass_pci_config_free(ipdev->cfg);
-		iopass_device_put(idev);
-		return ret;
-	}
-	pci_info(pdev, "iopass: bound as %s, IOMMU group %d\n",
-		 dev_name(&idev->dev), iopass_group_id(idev->group));
+	if (ret)
+		goto out_sriov;
+	pci_info(pdev, "iopass: bound as %s, IOMMU group %d%s\n",
+		 dev_name(&idev->dev), iopass_group_id(idev->group),
+		 ipdev->pf ? ", a VF of an iopass PF: attaching needs its VF token" : "");
 	return 0;
+
+out_sriov:
+	pci_set_drvdata(pdev, NULL);
+	iopass_pci_sriov_remove(ipdev);
+out_config:
+	iopass_pci_config_free(ipdev->cfg);
+	iopass_device_put(idev);
+	return ret;
 }
 
 static void iopass_pci_remove(struct pci_dev *pdev)
@@ -313,6 +358,8 @@ static void iopass_pci_remove(struct pci_dev *pdev)
 	struct iopass_pci_device *ipdev = pci_get_drvdata(pdev);
 	struct iopass_device *idev = ipdev->idev;
 
+	/* The VFs first: their owners trusted this PF's, who is still here. */
+	iopass_pci_sriov_remove(ipdev);
 	iopass_device_unregister(idev);
 	if (ipdev->reset_pending) {
 		/* The device lock is ours (see iopass_pci_reset_for_next()). */
@@ -346,6 +393,7 @@ static struct pci_driver iopass_pci_driver = {
 	.name = IOPASS_PCI_DRIVER_NAME,
 	.probe = iopass_pci_probe,
 	.remove = iopass_pci_remove,
+	.sriov_configure = iopass_pci_sriov_configure,
 	.err_handler = &iopass_pci_err_handlers,
 	.driver_managed_dma = true,
 };
@@ -364,11 +412,18 @@ static struct pci_driver iopass_pci_driver = {
  */
 int iopass_pci_register_alias(struct pci_driver *drv, struct module *owner)
 {
+	int ret;
+
 	drv->probe = iopass_pci_probe;
 	drv->remove = iopass_pci_remove;
+	drv->sriov_configure = iopass_pci_sriov_configure;
 	drv->err_handler = &iopass_pci_err_handlers;
 	drv->driver_managed_dma = true;
-	return __pci_register_driver(drv, owner, drv->name);
+	WRITE_ONCE(iopass_pci_alias, drv);
+	ret = __pci_register_driver(drv, owner, drv->name);
+	if (ret)
+		WRITE_ONCE(iopass_pci_alias, NULL);
+	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(iopass_pci_register_alias, IOPASS);
 
@@ -379,7 +434,15 @@ EXPORT_SYMBOL_NS_GPL(iopass_pci_register_alias, IOPASS);
  */
 int iopass_pci_init(void)
 {
-	return pci_register_driver(&iopass_pci_driver);
+	int ret;
+
+	ret = iopass_pci_sriov_init();
+	if (ret)
+		return ret;
+	ret = pci_register_driver(&iopass_pci_driver);
+	if (ret)
+		iopass_pci_sriov_exit();
+	return ret;
 }
 
 /**
@@ -388,4 +451,5 @@ int iopass_pci_init(void)
 void iopass_pci_exit(void)
 {
 	pci_unregister_driver(&iopass_pci_driver);
+	iopass_pci_sriov_exit();
 }

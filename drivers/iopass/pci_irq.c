@@ -346,6 +346,7 @@ static void iopass_pci_vec_off(struct iopass_pci_device *ipdev, unsigned int v)
 		free_irq(vec->irq, ipdev);
 		ipdev->intx_masked = false;
 	} else {
+		irq_update_affinity_hint(vec->irq, NULL);	/* free_irq() warns */
 		free_irq(vec->irq, vec);
 	}
 	eventfd_ctx_put(vec->trigger);
@@ -430,6 +431,25 @@ static int iopass_pci_bypass_connected(struct irq_bypass_producer *prod,
 	return 0;
 }
 
+/*
+ * Steer an MSI or MSI-X vector to the CPUs of the device's NUMA node, where
+ * its owner's threads and memory should be too; as a hint, so irqbalance
+ * keeps it there.  The administrator can move it (/proc/irq/N).  Nothing
+ * to do where the node is unknown or has no CPU online.
+ */
+static void iopass_pci_vec_local(struct pci_dev *pdev, unsigned int irq)
+{
+	int node = dev_to_node(&pdev->dev);
+	int ret;
+
+	if (node == NUMA_NO_NODE ||
+	    !cpumask_intersects(cpumask_of_node(node), cpu_online_mask))
+		return;
+	ret = irq_set_affinity_and_hint(irq, cpumask_of_node(node));
+	if (ret)
+		pci_dbg(pdev, "iopass: IRQ %u stays off node %d (%d)\n", irq,
+			node, ret);
+}
 /* Route vector @v to @trigger (which the vector now owns). */
 static int iopass_pci_vec_on(struct iopass_pci_device *ipdev, unsigned int v,
 			     struct eventfd_ctx *trigger)
@@ -456,6 +476,7 @@ static int iopass_pci_vec_on(struct iopass_pci_device *ipdev, unsigned int v,
 		ret = request_irq(vec->irq, iopass_pci_msi_handler, 0,
 				  vec->name, vec);
 		if (!ret) {
+			iopass_pci_vec_local(pdev, vec->irq);
 			vec->producer.token = trigger;
 			vec->producer.irq = vec->irq;
 			vec->producer.add_consumer = iopass_pci_bypass_connected;

@@ -16,6 +16,7 @@
 #include <sys/klog.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -96,16 +97,36 @@ struct dev *dev_get(const char *arg)
 
 int dev_attach(struct dev *d, __u32 ioas)
 {
+	return dev_attach_token(d, ioas, NULL);
+}
+
+/* As dev_attach(), presenting an SR-IOV VF token (16 bytes) if not NULL. */
+int dev_attach_token(struct dev *d, __u32 ioas, const __u8 *vf_token)
+{
 	struct iopass_device_attach cmd = {
 		.size = sizeof(cmd), .ctx_fd = S.ctx, .ioas_id = ioas,
 	};
 
+	if (vf_token) {
+		cmd.flags = IOPASS_ATTACH_VF_TOKEN;
+		memcpy(cmd.vf_token, vf_token, sizeof(cmd.vf_token));
+	}
 	if (d->attached && d->ioas == ioas)
 		return EXIT_OK;
 	if (ioctl(d->fd, IOPASS_DEVICE_ATTACH, &cmd)) {
 		const char *hint = NULL;
 
 		switch (errno) {
+		case EACCES:
+			hint = vf_token ? "that is not the VF token its PF's owner set" :
+			       "a VF of a PF owned through iopass (or a PF whose VFs are "
+			       "in use): give the PF owner's token, 'attach --vf-token UUID'";
+			break;
+		case EINVAL:
+			if (vf_token)
+				hint = "no VF token applies: it is no SR-IOV PF, nor a VF of "
+				       "a PF owned through iopass";
+			break;
 		case EBUSY:
 			hint = "another device of its IOMMU group is attached to another "
 			       "address space; a group shares one";
@@ -297,6 +318,80 @@ static int no_options(int argc, char **argv)
 	return 0;
 }
 
+/* ---- NUMA ---- */
+
+#define MAX_NODES	64
+
+/*
+ * Where device @name is and where the memory it can reach is: its NUMA
+ * node and local CPUs, its address space's pinned pages per node, and one
+ * sentence of both ("locality").  0, or an errno for sysfs.
+ */
+static int show_locality(const char *name)
+{
+	unsigned long long pages[MAX_NODES] = { 0 }, total = 0, v;
+	char path[PATH_MAX], val[1024], cpus[256], words[512], *p, *end;
+	int node, n, len;
+
+	snprintf(path, sizeof(path), IOPASS_DEVICES "/%s/numa_node", name);
+	if (sysfs_read(path, val, sizeof(val)))
+		return errno ? errno : EIO;
+	node = atoi(val);
+	snprintf(path, sizeof(path), IOPASS_DEVICES "/%s/local_cpus", name);
+	if (sysfs_read(path, cpus, sizeof(cpus)))
+		return errno ? errno : EIO;
+	snprintf(path, sizeof(path), IOPASS_DEVICES "/%s/pinned_pages_by_node", name);
+	if (sysfs_read(path, val, sizeof(val)))
+		return errno ? errno : EIO;
+	/* "N0=12 N1=3": per possible node; empty while detached. */
+	for (p = val; (p = strchr(p, 'N')); p = end) {
+		n = strtol(p + 1, &end, 10);
+		if (*end != '=')
+			break;
+		v = strtoull(end + 1, &end, 10);
+		if (n >= 0 && n < MAX_NODES) {
+			pages[n] = v;
+			total += v;
+		}
+	}
+	out_s64("numa_node", NULL, node);	/* -1: not known */
+	if (node < 0)
+		len = snprintf(words, sizeof(words),
+			       "the firmware does not say which NUMA node the device is on");
+	else
+		len = snprintf(words, sizeof(words), "the device is on node %d", node);
+	if (!total) {
+		snprintf(words + len, sizeof(words) - len,
+			 "; it can reach no pinned memory (not attached, or nothing mapped)");
+	} else {
+		const char *sep = "; ";
+
+		for (n = 0; n < MAX_NODES && len < (int)sizeof(words) - 64; n++) {
+			if (!pages[n])
+				continue;
+			len += snprintf(words + len, sizeof(words) - len,
+					"%s%llu%% of the memory it can reach is on node %d%s",
+					sep, pages[n] * 100 / total, n,
+					n == node ? " (local)" : "");
+			sep = ", ";
+		}
+	}
+	out_text("locality", "NUMA:", words);
+	out_text("local_cpus", "local CPUs:", cpus);
+	out_obj(opt_json ? "pinned_pages_by_node" : NULL);
+	for (n = 0; n < MAX_NODES; n++) {
+		char key[16];
+
+		if (!pages[n])
+			continue;
+		snprintf(key, sizeof(key), "%d", n);
+		out_u64(key, NULL, pages[n]);
+		say("  pinned on node %-3d %llu pages\n", n, pages[n]);
+	}
+	out_close();
+	return 0;
+}
+
 /* ---- info ---- */
 
 static int cmd_info(int argc, char **argv)
@@ -307,6 +402,7 @@ static int cmd_info(int argc, char **argv)
 	struct iopass_irq_info ii;
 	struct dev *d;
 	__u32 i, a;
+	int c;
 
 	if (no_options(argc, argv))
 		return EXIT_USAGE;
@@ -323,6 +419,16 @@ static int cmd_info(int argc, char **argv)
 	out_u64("iommu_group", "IOMMU group:", info.iommu_group);
 	out_str("domain_type", "domain:", "%s", domain_name(info.domain_type));
 	out_bool("reset", "reset:", info.device_flags & IOPASS_DEVICE_FLAGS_RESET);
+	if (info.device_flags & IOPASS_DEVICE_FLAGS_SRIOV_PF)
+		out_str("sriov", "SR-IOV:", "physical function: VFs by 'iopassctl sriov', "
+			"their owners need its VF token ('iopassctl vf-token')");
+	if (info.device_flags & IOPASS_DEVICE_FLAGS_VF_TOKEN)
+		out_str("sriov", "SR-IOV:", "virtual function of a PF owned through iopass: "
+			"'attach --vf-token' with the PF owner's token");
+	c = show_locality(d->name);
+	if (c)
+		return fail(c, "is iopass.ko older than this iopassctl?",
+			    "cannot read the NUMA attributes of %s", d->name);
 	say("regions:\n  %-7s %-12s %-10s %s\n", "REGION", "SIZE", "ACCESS",
 	    "NOT MAPPABLE");
 	out_arr("regions");
@@ -510,17 +616,25 @@ static int cmd_attach(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "ioas", required_argument, NULL, 'i' },
+		{ "vf-token", required_argument, NULL, 't' },
 		{ NULL }
 	};
 	unsigned long long v = 0;
+	__u8 token[16];
+	bool has_token = false;
 	struct dev *d;
 	__u32 ioas;
 	int c;
 
-	while ((c = cmd_getopt(argc, argv, "i:", opts)) != -1)
+	while ((c = cmd_getopt(argc, argv, "i:t:", opts)) != -1)
 		if (c == ':' || c == '?')
 			return bad_option(c, argv);
-		else if (c != 'i' || parse_u64(optarg, &v) || !v || v > UINT32_MAX)
+		else if (c == 't') {
+			if (parse_uuid(optarg, token))
+				return usage_error("bad VF token '%s': a UUID, as "
+						   "01234567-89ab-cdef-0123-456789abcdef", optarg);
+			has_token = true;
+		} else if (c != 'i' || parse_u64(optarg, &v) || !v || v > UINT32_MAX)
 			return usage_error("bad option or IOAS ID '%s'", argv[optind - 1]);
 	if (argc - optind != 1)
 		return usage_error("one device");
@@ -534,7 +648,7 @@ static int cmd_attach(int argc, char **argv)
 	} else if (session_ioas(&ioas)) {
 		return EXIT_FAIL;
 	}
-	if (dev_attach(d, ioas))
+	if (dev_attach_token(d, ioas, has_token ? token : NULL))
 		return EXIT_FAIL;
 	say("%s attached to address space %u\n", d->name, ioas);
 	out_str("device", NULL, "%s", d->name);
@@ -589,8 +703,25 @@ static const char *map_hint(int err, const char *kind)
 		       "the memory could not be pinned";
 	case EADDRNOTAVAIL:
 		return "no free IOVA range is large enough";
+	case EREMOTE:
+		return "--local: some of the memory is on a NUMA node no attached device is "
+		       "on ('iopassctl stats DEV' shows where the device is)";
 	}
 	return NULL;
+}
+
+/* MPOL_BIND the buffer at @va to NUMA node @node, before it is touched. */
+static int bind_to_node(void *va, size_t len, unsigned long node)
+{
+	unsigned long mask[16] = { 0 };
+
+	if (node >= sizeof(mask) * 8)
+		return EINVAL;
+	mask[node / (8 * sizeof(long))] = 1UL << (node % (8 * sizeof(long)));
+	/* MPOL_BIND 2, MPOL_MF_STRICT 1: without libnuma's numaif.h. */
+	if (syscall(SYS_mbind, va, len, 2, mask, sizeof(mask) * 8, 1))
+		return errno;
+	return 0;
 }
 
 static int cmd_map(int argc, char **argv)
@@ -605,9 +736,11 @@ static int cmd_map(int argc, char **argv)
 		{ "fill", required_argument, NULL, 'F' },
 		{ "attach", required_argument, NULL, 'a' },
 		{ "hold", no_argument, NULL, 'w' },
+		{ "local", no_argument, NULL, 'l' },
+		{ "node", required_argument, NULL, 'n' },
 		{ NULL }
 	};
-	unsigned long long size = 0, iova = 0, offset = 0, fill = 0;
+	unsigned long long size = 0, iova = 0, offset = 0, fill = 0, node = ~0ULL;
 	const char *file = NULL, *kind = "anon", *attach = NULL;
 	struct iopass_ioas_map cmd = { .size = sizeof(cmd) };
 	bool fixed = false, hugetlb = false, hold = false, do_fill = false;
@@ -618,7 +751,9 @@ static int cmd_map(int argc, char **argv)
 	size_t va_len;
 	void *va;
 
-	while ((c = cmd_getopt(argc, argv, "s:i:Hf:o:p:F:a:w", opts)) != -1) {
+	__u32 local = 0;
+
+	while ((c = cmd_getopt(argc, argv, "s:i:Hf:o:p:F:a:wln:", opts)) != -1) {
 		switch (c) {
 		case 's':
 			if (parse_size(optarg, &size) || !size)
@@ -657,6 +792,13 @@ static int cmd_map(int argc, char **argv)
 			break;
 		case 'w':
 			hold = true;
+			break;
+		case 'l':
+			local = IOPASS_MAP_LOCAL_NODE;
+			break;
+		case 'n':
+			if (parse_u64(optarg, &node) || node >= 1024)
+				return usage_error("bad NUMA node '%s'", optarg);
 			break;
 		default:
 			return bad_option(c, argv);
@@ -706,6 +848,16 @@ static int cmd_map(int argc, char **argv)
 		return fail(errno, hugetlb ?
 			    "no free 2 MiB pages: echo N > /proc/sys/vm/nr_hugepages" :
 			    NULL, "cannot allocate the %s buffer", kind);
+	if (node != ~0ULL) {
+		c = file ? EINVAL : bind_to_node(va, va_len, node);
+		if (c) {
+			munmap(va, va_len);
+			return fail(c, file ? "--node places the anonymous buffer; a file's "
+				    "pages are where the file put them" :
+				    "is there such a node? (/sys/devices/system/node)",
+				    "cannot bind the buffer to NUMA node %llu", node);
+		}
+	}
 	if (do_fill)
 		memset(va, fill, size);
 	if (attach) {
@@ -721,7 +873,7 @@ static int cmd_map(int argc, char **argv)
 		fail(ENOSPC, "unmap some first", "a session keeps %d buffers at most", MAX_BUFS);
 		goto err_unmap;
 	}
-	cmd.flags = flags | (fixed ? IOPASS_MAP_FIXED_IOVA : 0);
+	cmd.flags = flags | local | (fixed ? IOPASS_MAP_FIXED_IOVA : 0);
 	cmd.ioas_id = ioas;
 	cmd.user_va = (uintptr_t)va;
 	cmd.length = va_len;
@@ -1286,6 +1438,7 @@ static int cmd_stats(int argc, char **argv)
 	};
 	char name[32], bdf[32], path[PATH_MAX], val[64];
 	size_t i;
+	int err;
 
 	if (no_options(argc, argv))
 		return EXIT_USAGE;
@@ -1302,6 +1455,96 @@ static int cmd_stats(int argc, char **argv)
 			return fail(errno, NULL, "cannot read %s", path);
 		out_u64(attrs[i], attrs[i], strtoull(val, NULL, 0));
 	}
+	err = show_locality(name);
+	if (err)
+		return fail(err, "is iopass.ko older than this iopassctl?",
+			    "cannot read the NUMA attributes of %s", name);
+	return EXIT_OK;
+}
+
+/* ---- SR-IOV ---- */
+
+static int cmd_vf_token(int argc, char **argv)
+{
+	struct iopass_vf_token cmd = { .size = sizeof(cmd) };
+	struct dev *d;
+
+	if (no_options(argc, argv))
+		return EXIT_USAGE;
+	if (argc - optind != 2)
+		return usage_error("a physical function and a UUID");
+	if (parse_uuid(argv[optind + 1], cmd.vf_token))
+		return usage_error("bad VF token '%s': a UUID, as "
+				   "01234567-89ab-cdef-0123-456789abcdef", argv[optind + 1]);
+	d = dev_arg(argc - 1, argv, true);
+	if (!d)
+		return cmd_status;
+	if (ioctl(d->fd, IOPASS_DEVICE_SET_VF_TOKEN, &cmd))
+		return fail(errno, errno == ENOTTY ? "it is not an SR-IOV physical function" : NULL,
+			    "cannot set the VF token of %s", d->name);
+	say("%s: its VFs' owners now attach with this token\n", d->name);
+	out_str("device", NULL, "%s", d->name);
+	return EXIT_OK;
+}
+
+static int cmd_sriov(int argc, char **argv)
+{
+	char bdf[32], path[PATH_MAX], val[64], vf[32], name[32];
+	unsigned long long n = 0;
+	unsigned long total;
+	int err, i;
+
+	if (no_options(argc, argv))
+		return EXIT_USAGE;
+	if (argc - optind < 1 || argc - optind > 2)
+		return usage_error("a physical function, and optionally how many VFs");
+	err = pci_normalize(argv[optind], bdf, sizeof(bdf));
+	if (err)
+		return fail(-err, NULL, "no PCI function '%s'", argv[optind]);
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/sriov_totalvfs", bdf);
+	if (sysfs_read(path, val, sizeof(val)))
+		return fail(ENOTTY, "it has no SR-IOV capability (or the kernel lacks PCI_IOV)",
+			    "%s cannot have virtual functions", bdf);
+	total = strtoul(val, NULL, 0);
+	if (argc - optind == 2) {
+		if (parse_u64(argv[optind + 1], &n) || n > total)
+			return usage_error("%s can have 0 to %lu VFs", bdf, total);
+		snprintf(path, sizeof(path), PCI_DEVICES "/%s/sriov_numvfs", bdf);
+		snprintf(val, sizeof(val), "%llu", n);
+		err = sysfs_write(path, val);
+		if (err)
+			return fail(-err, -err == EBUSY ?
+				    "VFs are attached by their owners (disable refused), or some are "
+				    "enabled already: set 0 first" :
+				    -err == ENOENT || -err == ENODEV ?
+				    "the PF has no driver that creates VFs: bind it first "
+				    "('iopassctl bind')" : NULL,
+				    "cannot set %s's VFs to %llu", bdf, n);
+	}
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/sriov_numvfs", bdf);
+	if (sysfs_read(path, val, sizeof(val)))
+		return fail(errno, NULL, "cannot read %s", path);
+	n = strtoull(val, NULL, 0);
+	say("%s: %llu of %lu VFs enabled\n", bdf, n, total);
+	out_str("pf", NULL, "%s", bdf);
+	out_u64("numvfs", NULL, n);
+	out_u64("totalvfs", NULL, total);
+	out_arr("vfs");
+	for (i = 0; i < (int)n; i++) {
+		snprintf(path, sizeof(path), PCI_DEVICES "/%s/virtfn%d", bdf, i);
+		sysfs_link_name(path, vf, sizeof(vf));
+		if (!vf[0])
+			continue;
+		if (iopass_node_of(vf, name, sizeof(name)))
+			name[0] = 0;
+		say("  VF %-3d %s  %s\n", i, vf, name[0] ? name : "(not bound to iopass)");
+		out_obj(NULL);
+		out_u64("index", NULL, i);
+		out_str("pci", NULL, "%s", vf);
+		out_str("device", NULL, "%s", name);
+		out_close();
+	}
+	out_close();
 	return EXIT_OK;
 }
 
@@ -1615,10 +1858,13 @@ const struct cmd dev_cmds[] = {
 	  "several.\n"
 	  "  -d, --destroy ID   destroy it (no device may be attached)\n"
 	  "  -u, --use ID       make it the current one\n" },
-	{ "attach", cmd_attach, "[--ioas ID] DEV", "put a device in an address space",
+	{ "attach", cmd_attach, "[--ioas ID] [--vf-token UUID] DEV",
+	  "put a device in an address space",
 	  "Its DMA is then translated through the address space's mappings,\n"
 	  "and nothing else.  Commands that drive a device attach it themselves.\n"
-	  "  -i, --ioas ID   this address space, not the current one\n" },
+	  "  -i, --ioas ID        this address space, not the current one\n"
+	  "  -t, --vf-token UUID  the PF owner's VF token (a VF of a PF owned\n"
+	  "                       through iopass; a PF whose VFs are in use)\n" },
 	{ "detach", cmd_detach, "DEV", "take a device out of its address space",
 	  "Bus mastering is turned off, BAR mappings are revoked, and its DMA is\n"
 	  "blocked again.\n" },
@@ -1634,6 +1880,9 @@ const struct cmd dev_cmds[] = {
 	  "  -F, --fill BYTE     fill the buffer first\n"
 	  "  -a, --attach DEV    attach DEV first (its aperture then applies)\n"
 	  "  -w, --hold          keep it mapped until Enter, then exit\n"
+	  "  -n, --node N        place the buffer on NUMA node N (mbind)\n"
+	  "  -l, --local         refuse (EREMOTE) memory on a node no attached\n"
+	  "                      device is on\n"
 	  "The mapping lasts as long as the session: to the end of this command,\n"
 	  "or of 'iopassctl run'.\n" },
 	{ "unmap", cmd_unmap, "--iova IOVA [--size SIZE] | --all", "unmap and unpin",
@@ -1669,9 +1918,20 @@ const struct cmd dev_cmds[] = {
 	{ "irq-wait", cmd_irq_wait, "DEV [--count N] [--timeout MS]", "wait for interrupts",
 	  "Wait for N more interrupts (default 1) on the vectors 'irq' routed in\n"
 	  "this session, and show the counts per vector.\n" },
-	{ "stats", cmd_stats, "DEV", "the device's DMA counters",
+	{ "stats", cmd_stats, "DEV", "the device's DMA counters and NUMA locality",
 	  "From sysfs: bytes mapped and pages pinned in the address space it is\n"
-	  "attached to, maps, unmaps and IOTLB syncs; interrupts passed on.\n" },
+	  "attached to, maps, unmaps and IOTLB syncs; interrupts passed on; the\n"
+	  "device's NUMA node and local CPUs, and on which nodes the pages it can\n"
+	  "reach are.\n" },
+	{ "sriov", cmd_sriov, "PF [N]", "create or remove a PF's virtual functions",
+	  "Show the PF's VFs or, with N, set how many there are (sriov_numvfs;\n"
+	  "0 removes them, refused with EBUSY while any is attached).  With the\n"
+	  "PF bound to iopass-pci the VFs bind to iopass-pci too, and their\n"
+	  "owners attach them with the PF owner's VF token.\n" },
+	{ "vf-token", cmd_vf_token, "PF UUID", "set the token a PF's VF owners present",
+	  "On an SR-IOV physical function bound to iopass: set the shared secret\n"
+	  "(a UUID) that 'attach --vf-token' must give for its VFs.  The PF is\n"
+	  "attached for it; while its VFs are attached, only with their token.\n" },
 	{ "dma-test", cmd_dma_test, "DEV [--size N] [--irq] [--stale]", "edu DMA round trip",
 	  "On QEMU's edu: map a random source buffer and a destination, DMA\n"
 	  "RAM -> edu -> RAM through the IOMMU and compare.\n"

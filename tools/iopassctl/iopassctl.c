@@ -154,6 +154,14 @@ void out_u64(const char *key, const char *label, unsigned long long v)
 	out_value(key, label, buf, false);
 }
 
+void out_s64(const char *key, const char *label, long long v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%lld", v);
+	out_value(key, label, buf, false);
+}
+
 /* Hex for people; JSON has no hex, so a number there. */
 void out_hex(const char *key, const char *label, unsigned long long v)
 {
@@ -287,6 +295,32 @@ int parse_u64(const char *s, unsigned long long *v)
 	*v = strtoull(s, &end, base);
 	if (errno || *end)
 		return -EINVAL;
+	return 0;
+}
+
+/*
+ * A UUID, "01234567-89ab-cdef-0123-456789abcdef", into 16 bytes in the
+ * order written (the kernel's uuid_t).
+ */
+int parse_uuid(const char *s, unsigned char *out)
+{
+	static const int dash[] = { 8, 13, 18, 23 };
+	unsigned int i, n = 0, d = 0;
+
+	if (!s || strlen(s) != 36)
+		return -EINVAL;
+	for (i = 0; i < 36; i++) {
+		if (d < 4 && (int)i == dash[d]) {
+			if (s[i] != '-')
+				return -EINVAL;
+			d++;
+			continue;
+		}
+		if (!isxdigit((unsigned char)s[i]) || !isxdigit((unsigned char)s[i + 1]))
+			return -EINVAL;
+		sscanf(s + i, "%2hhx", &out[n++]);
+		i++;
+	}
 	return 0;
 }
 

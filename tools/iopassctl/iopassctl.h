@@ -89,6 +89,7 @@ void out_text(const char *key, const char *label, const char *text);
 void out_str(const char *key, const char *label, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void out_u64(const char *key, const char *label, unsigned long long v);
+void out_s64(const char *key, const char *label, long long v);
 void out_hex(const char *key, const char *label, unsigned long long v);
 void out_bool(const char *key, const char *label, bool v);
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -101,6 +102,7 @@ const char *errno_name(int err);
 
 /* ---- argument parsing */
 int parse_u64(const char *s, unsigned long long *v);
+int parse_uuid(const char *s, unsigned char *out);
 int parse_size(const char *s, unsigned long long *v);
 int cmd_getopt(int argc, char **argv, const char *shortopts,
 	       const struct option *longopts);
@@ -116,6 +118,7 @@ int resolve_dev(const char *arg, char *name, size_t nlen, char *bdf,
 		size_t blen);
 struct dev *dev_get(const char *arg);
 int dev_attach(struct dev *d, __u32 ioas);
+int dev_attach_token(struct dev *d, __u32 ioas, const __u8 *vf_token);
 int session_ioas(__u32 *id);
 void session_close_dev(const char *bdf);
 void session_end(void);

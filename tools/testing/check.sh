@@ -201,7 +201,7 @@ plan() {
 	variants-*)
 		kver=${step#variants-}
 		[ "$kver" != debug ] || stock=0
-		for v in pt noiommu nointremap sriov; do
+		for v in pt noiommu nointremap sriov numa; do
 			enqueue $((stock + 30)) "$v-$kver" vm "$v-$kver" "$kver" variant "$v"
 		done
 		;;

@@ -48,6 +48,7 @@ enum {
 	IOPASS_CMD_DEVICE_IRQ_INFO,
 	IOPASS_CMD_DEVICE_SET_IRQS,
 	IOPASS_CMD_DEVICE_RESET,
+	IOPASS_CMD_DEVICE_SET_VF_TOKEN,
 };
 
 /**
@@ -73,10 +74,18 @@ enum iopass_domain_type {
  * enum iopass_device_flags - what a device can do (&iopass_device_info)
  * @IOPASS_DEVICE_FLAGS_PCI: a PCI function: the regions and IRQs below apply
  * @IOPASS_DEVICE_FLAGS_RESET: IOPASS_DEVICE_RESET can reset it
+ * @IOPASS_DEVICE_FLAGS_SRIOV_PF: an SR-IOV physical function: it can have
+ *	virtual functions (sriov_numvfs in sysfs) and takes
+ *	IOPASS_DEVICE_SET_VF_TOKEN
+ * @IOPASS_DEVICE_FLAGS_VF_TOKEN: a virtual function whose physical
+ *	function is bound to iopass: IOPASS_DEVICE_ATTACH needs the PF owner's
+ *	VF token (Documentation/sriov.rst)
  */
 enum iopass_device_flags {
 	IOPASS_DEVICE_FLAGS_PCI = 1 << 0,
 	IOPASS_DEVICE_FLAGS_RESET = 1 << 1,
+	IOPASS_DEVICE_FLAGS_SRIOV_PF = 1 << 2,
+	IOPASS_DEVICE_FLAGS_VF_TOKEN = 1 << 3,
 };
 
 /**
@@ -98,6 +107,10 @@ enum iopass_device_flags {
  * @num_irqs: out: how many IRQ indexes IOPASS_DEVICE_IRQ_INFO describes
  *	(&enum iopass_irq_index)
  * @__reserved2: must be 0
+ * @numa_node: out: the NUMA node the function is attached to, -1 if the
+ *	firmware does not say (its local CPUs are in sysfs: local_cpus);
+ *	present from the second version (48 bytes)
+ * @__reserved3: must be 0
  *
  * Describes the device behind a device fd.
  *
@@ -117,6 +130,8 @@ struct iopass_device_info {
 	__u32 num_regions;
 	__u32 num_irqs;
 	__u32 __reserved2;
+	__s32 numa_node;
+	__u32 __reserved3;
 };
 
 #define IOPASS_DEVICE_GET_INFO _IO(IOPASS_TYPE, IOPASS_CMD_DEVICE_GET_INFO)
@@ -227,11 +242,16 @@ struct iopass_ioas_iova_ranges {
  *	never IOVA 0: drivers take 0 for "no address"
  * @IOPASS_MAP_READABLE: the device may read the memory
  * @IOPASS_MAP_WRITEABLE: the device may write the memory
+ * @IOPASS_MAP_LOCAL_NODE: refuse (EREMOTE) memory any page of which is on
+ *	a NUMA node other than those of the devices attached to the IOAS
+ *	now; with no device attached, or none on a known node, nothing is
+ *	refused (Documentation/admin.rst, NUMA)
  */
 enum iopass_ioas_map_flags {
 	IOPASS_MAP_FIXED_IOVA = 1 << 0,
 	IOPASS_MAP_READABLE = 1 << 1,
 	IOPASS_MAP_WRITEABLE = 1 << 2,
+	IOPASS_MAP_LOCAL_NODE = 1 << 3,
 };
 
 /**
@@ -269,7 +289,9 @@ enum iopass_ioas_map_flags {
  * ENOMEM: out of memory, or RLIMIT_MEMLOCK would be exceeded;
  * EFAULT: the memory is not mapped, or not writeable for WRITEABLE;
  * EPERM: the caller is not the process that opened the context;
- * ENOENT: no such IOAS.
+ * ENOENT: no such IOAS;
+ * EREMOTE: with IOPASS_MAP_LOCAL_NODE, a page of the memory is on a NUMA
+ * node that no device attached to the IOAS is on.
  */
 struct iopass_ioas_map {
 	__u32 size;
@@ -328,11 +350,31 @@ struct iopass_ioas_unmap {
 #define IOPASS_IOAS_UNMAP _IO(IOPASS_TYPE, IOPASS_CMD_IOAS_UNMAP)
 
 /**
+ * enum iopass_device_attach_flags - flags of IOPASS_DEVICE_ATTACH
+ * @IOPASS_ATTACH_VF_TOKEN: @vf_token holds the VF token of the SR-IOV
+ *	physical function the device belongs to (or, for a physical
+ *	function, its own)
+ */
+enum iopass_device_attach_flags {
+	IOPASS_ATTACH_VF_TOKEN = 1 << 0,
+};
+
+/**
  * struct iopass_device_attach - ioctl(IOPASS_DEVICE_ATTACH), on a device fd
- * @size: sizeof(struct iopass_device_attach)
- * @flags: must be 0
+ * @size: sizeof(struct iopass_device_attach); the first version ended at
+ *	@ioas_id (16 bytes) and is still accepted
+ * @flags: &enum iopass_device_attach_flags
  * @ctx_fd: an open /dev/iopass
  * @ioas_id: an address space of that context
+ * @vf_token: with IOPASS_ATTACH_VF_TOKEN: a UUID, as 16 bytes in the order
+ *	they are written (uuid_t); must be 0 otherwise
+ *
+ * A virtual function whose physical function is bound to iopass attaches
+ * only with the token the PF's owner set (IOPASS_DEVICE_SET_VF_TOKEN): the
+ * PF's owner can reset and reconfigure its VFs, and the token is how a VF's
+ * owner says it trusts it.  While any such VF is attached, the PF itself
+ * attaches only with the same token, so the VFs' trust cannot pass to a
+ * new PF owner unknown to them.
  *
  * Let the device's DMA reach what @ioas_id maps, and nothing else.  The
  * device joins an IOMMU domain of the IOAS that its IOMMU can use, or a new
@@ -349,13 +391,20 @@ struct iopass_ioas_unmap {
  * EBUSY: another device of its IOMMU group is attached to another IOAS;
  * EADDRINUSE: an existing mapping overlaps a reserved region of the device;
  * ERANGE: an existing mapping lies outside the device's IOMMU aperture;
- * EIO: the IOMMU did not put the device in the domain.
+ * EIO: the IOMMU did not put the device in the domain;
+ * EACCES: a VF of an iopass-owned PF without IOPASS_ATTACH_VF_TOKEN or
+ * with a token that is not the PF's; a PF whose VFs are attached, without
+ * their token or with another;
+ * EINVAL: IOPASS_ATTACH_VF_TOKEN for a device that is neither (a VF whose
+ * PF is not bound to iopass, a function without SR-IOV), or @vf_token not
+ * zero without it.
  */
 struct iopass_device_attach {
 	__u32 size;
 	__u32 flags;
 	__s32 ctx_fd;
 	__u32 ioas_id;
+	__u8 vf_token[16];
 };
 
 #define IOPASS_DEVICE_ATTACH _IO(IOPASS_TYPE, IOPASS_CMD_DEVICE_ATTACH)
@@ -640,6 +689,8 @@ struct iopass_set_irqs {
  * EOPNOTSUPP: the device has no reset method (IOPASS_DEVICE_FLAGS_RESET is not
  * in device_flags);
  * EAGAIN: the device is busy (being bound or unbound); try again;
+ * EBUSY: an SR-IOV physical function with virtual functions enabled: its
+ * reset would reset them under their owners (disable them first);
  * EPERM: the device is not attached to an address space.
  */
 struct iopass_device_reset {
@@ -648,5 +699,32 @@ struct iopass_device_reset {
 };
 
 #define IOPASS_DEVICE_RESET _IO(IOPASS_TYPE, IOPASS_CMD_DEVICE_RESET)
+
+/**
+ * struct iopass_vf_token - ioctl(IOPASS_DEVICE_SET_VF_TOKEN), on the device
+ *	fd of an SR-IOV physical function
+ * @size: sizeof(struct iopass_vf_token)
+ * @flags: must be 0
+ * @vf_token: the new token: a UUID, 16 bytes in the order they are written
+ *
+ * Set the secret that the owners of this PF's virtual functions must
+ * present to attach them (IOPASS_DEVICE_ATTACH with IOPASS_ATTACH_VF_TOKEN).
+ * Until a PF owner sets one, the token is random and no VF can be attached.
+ * The token stays with the PF while it is bound to iopass, across owners;
+ * VFs attached already keep running.  The VFs themselves are created by
+ * the administrator, by writing the count to the PF's sriov_numvfs in sysfs
+ * (iopassctl sriov), and bind to iopass-pci.
+ *
+ * Return: 0, or
+ * ENOTTY: the device is not an SR-IOV physical function;
+ * EPERM: the device is not attached to an address space.
+ */
+struct iopass_vf_token {
+	__u32 size;
+	__u32 flags;
+	__u8 vf_token[16];
+};
+
+#define IOPASS_DEVICE_SET_VF_TOKEN _IO(IOPASS_TYPE, IOPASS_CMD_DEVICE_SET_VF_TOKEN)
 
 #endif /* _UAPI_LINUX_IOPASS_H */

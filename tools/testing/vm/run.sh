@@ -23,6 +23,8 @@
 #   pt          the same, with identity default domains (iommu=pt)
 #   noiommu     the IOMMU off in the kernel (intel_iommu=off)
 #   nointremap  VT-d without interrupt remapping
+#   numa        two NUMA nodes (a CPU, 1G each), an edu behind a PCIe
+#               expander bridge on node 1
 #   sriov       the default machine plus an nvme physical function with
 #               SR-IOV (one VF; QEMU 7.2 wants an nvme-subsys for it)
 set -euo pipefail
@@ -111,6 +113,19 @@ sriov)
 	       -device nvme-subsys,id=sriovsub
 	       -device nvme,id=sriovpf,serial=sriov0,subsys=sriovsub,sriov_max_vfs=1,sriov_vq_flexible=2,sriov_vi_flexible=1
 	       -device nvme-ns,drive=sriovns,bus=sriovpf) ;;
+numa)
+	# Two NUMA nodes, a CPU and 1G each; an edu behind a PCIe expander
+	# bridge on node 1 (its _PXM), behind a root port.  One CPU per
+	# socket: two nodes in one package would share a cache, which the
+	# kernel warns about (panic_on_warn).
+	smp=2,sockets=2,cores=1,threads=1
+	extra=(-object memory-backend-ram,id=mem0,size=1G
+	       -object memory-backend-ram,id=mem1,size=1G
+	       -numa node,nodeid=0,cpus=0,memdev=mem0
+	       -numa node,nodeid=1,cpus=1,memdev=mem1
+	       -device pxb-pcie,id=pxb1,bus_nr=0x80,numa_node=1,bus=pcie.0
+	       -device pcie-root-port,id=rp1,bus=pxb1,chassis=1,slot=0
+	       -device edu,bus=rp1) ;;
 *) die "unknown RIG_VARIANT '$variant'" ;;
 esac
 
