@@ -23,8 +23,6 @@
 #include "kselftest_harness.h"
 
 #define CFG_MAX			4096	/* PCIe config space */
-#define NVME_VENDOR		0x1b36
-#define NVME_DEVICE		0x0010
 #define E1000_VENDOR		0x8086
 #define E1000_DEVICE		0x100e
 #define CLASS_BRIDGE_PCI	0x0604

@@ -19,8 +19,6 @@
 #define EDU_IRQ_STATUS	0x24
 #define EDU_IRQ_RAISE	0x60
 #define EDU_IRQ_ACK	0x64
-#define NVME_VENDOR	0x1b36
-#define NVME_DEVICE	0x0010
 
 static ssize_t bar_rw(int dev, int bar, off_t off, void *val, size_t len,
 		      bool write)

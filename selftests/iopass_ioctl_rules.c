@@ -19,8 +19,6 @@
 #include "kselftest_harness.h"
 
 #define SZ_4K		0x1000UL
-#define NVME_VENDOR	0x1b36
-#define NVME_DEVICE	0x0010
 #define ARG_MAX_BYTES	256
 
 FIXTURE(rules) {

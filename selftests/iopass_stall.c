@@ -31,8 +31,6 @@
 #include "iopass_util.h"
 #include "kselftest_harness.h"
 
-#define NVME_VENDOR		0x1b36
-#define NVME_DEVICE		0x0010
 #define PCI_COMMAND		0x04
 #define PCI_COMMAND_MASTER	0x4
 #define PCI_CACHE_LINE_SIZE	0x0c

@@ -36,6 +36,8 @@
 #define IOPASS_DEVICES	"/sys/bus/iopass/devices"
 #define EDU_VENDOR	0x1234
 #define EDU_DEVICE	0x11e8
+#define NVME_VENDOR	0x1b36	/* QEMU's nvme */
+#define NVME_DEVICE	0x0010
 
 static inline unsigned long sysfs_read_ul(const char *path)
 {

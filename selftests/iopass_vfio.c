@@ -25,8 +25,6 @@
 #define IOVA_BUF	0x100000UL
 #define EDU_IRQ_RAISE	0x60
 #define EDU_IRQ_ACK	0x64
-#define NVME_VENDOR	0x1b36
-#define NVME_DEVICE	0x0010
 #define KERNEL_VFIO_KO	"/lib/modules/vfio/vfio.ko"
 
 static int vfio_module_load(void)

@@ -229,6 +229,188 @@ TEST(pf_with_vfs_enabled_is_refused)
 	pci_driver_of(pf, drv, sizeof(drv));
 	EXPECT_STREQ("iopass-pci", drv);
 	pci_release(pf);
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/sriov_drivers_autoprobe",
+		 pf);
+	ASSERT_EQ(0, sysfs_write(path, "1"));
+}
+
+static const __u8 token_a[16] = { 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0,
+				   0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef };
+static const __u8 token_b[16] = { 0xfe, 0xdc, 0xba, 0x98 };
+
+static int attach_token(int dev, int ctx, __u32 ioas, const __u8 *token)
+{
+	struct iopass_device_attach cmd = {
+		.size = sizeof(cmd), .ctx_fd = ctx, .ioas_id = ioas,
+	};
+
+	if (token) {
+		cmd.flags = IOPASS_ATTACH_VF_TOKEN;
+		memcpy(cmd.vf_token, token, 16);
+	}
+	return ioctl_errno(dev, IOPASS_DEVICE_ATTACH, &cmd);
+}
+
+static int set_vf_token(int dev, const __u8 *token)
+{
+	struct iopass_vf_token cmd = { .size = sizeof(cmd) };
+
+	memcpy(cmd.vf_token, token, 16);
+	return ioctl_errno(dev, IOPASS_DEVICE_SET_VF_TOKEN, &cmd);
+}
+
+static __u32 device_flags(int dev)
+{
+	struct iopass_device_info info = { .size = sizeof(info) };
+
+	return ioctl_errno(dev, IOPASS_DEVICE_GET_INFO, &info) ? 0 :
+	       info.device_flags;
+}
+
+/* VF @n of @pf's PCI address, into @bdf; -errno if there is none. */
+static int vf_of(const char *pf, int n, char *bdf, size_t len)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/virtfn%d", pf, n);
+	sysfs_link_name(path, bdf, len);
+	return bdf[0] ? 0 : -ENOENT;
+}
+
+/*
+ * The PF bound to iopass: its owner sets a token and the administrator
+ * creates two VFs, which bind to iopass-pci by themselves.  A VF attaches
+ * only with the token (EACCES without it or with another); the PF reset,
+ * and disabling the VFs, are refused while they are in use; a new PF owner
+ * must present the token while a VF is attached.
+ */
+TEST(vfs_of_an_iopass_pf_need_its_token)
+{
+	char pf[32], vf0[32], vf1[32], drv[64], nvme[32];
+	struct iopass_device_reset reset = { .size = sizeof(reset) };
+	int pfd, vfd, vfd1, ctx, other, odev;
+	__u32 ioas, ioas2;
+
+	ASSERT_EQ(0, sriov_pf(pf, sizeof(pf)));
+	ASSERT_EQ(0, set_numvfs(pf, "0"));
+	ASSERT_EQ(0, iopass_own(pf, &pfd, &ctx, &ioas));
+	EXPECT_TRUE(device_flags(pfd) & IOPASS_DEVICE_FLAGS_SRIOV_PF);
+	EXPECT_EQ(0, set_vf_token(pfd, token_a));
+	ASSERT_EQ(0, set_numvfs(pf, "2"));
+	ASSERT_EQ(0, vf_of(pf, 0, vf0, sizeof(vf0)));
+	ASSERT_EQ(0, vf_of(pf, 1, vf1, sizeof(vf1)));
+	pci_driver_of(vf0, drv, sizeof(drv));
+	EXPECT_STREQ("iopass-pci", drv);	/* captured, not left to nvme */
+	pci_driver_of(vf1, drv, sizeof(drv));
+	EXPECT_STREQ("iopass-pci", drv);
+
+	/* The VF's owner: another context (another process, in real life). */
+	other = ctx_open();
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, ioas_alloc(other, &ioas2));
+	vfd = iopass_open(vf0);
+	ASSERT_LE(0, vfd);
+	EXPECT_TRUE(device_flags(vfd) & IOPASS_DEVICE_FLAGS_VF_TOKEN);
+	EXPECT_EQ(-EACCES, attach_token(vfd, other, ioas2, NULL));
+	EXPECT_EQ(-EACCES, attach_token(vfd, other, ioas2, token_b));
+	EXPECT_TRUE(klog_has("wrong VF token"));
+	EXPECT_EQ(-EPERM, dev_command(vfd, 0x2, true));	/* not attached */
+	EXPECT_EQ(0, attach_token(vfd, other, ioas2, token_a));
+	EXPECT_EQ(-ENOTTY, set_vf_token(vfd, token_b));	/* a VF has none */
+	/* A token where none applies: the nvme with no SR-IOV. */
+	ASSERT_EQ(0, pci_find(NVME_VENDOR, NVME_DEVICE, ALONE_IN_GROUP, 0,
+			      nvme, sizeof(nvme)));
+	if (strcmp(nvme, pf)) {
+		ASSERT_EQ(0, pci_bind(nvme, "iopass-pci"));
+		odev = iopass_open(nvme);
+		ASSERT_LE(0, odev);
+		EXPECT_EQ(-EINVAL, attach_token(odev, other, ioas2, token_a));
+		close(odev);
+		pci_release(nvme);
+	}
+
+	/* The PF can neither be reset nor lose its VFs under their owner. */
+	EXPECT_EQ(-EBUSY, ioctl_errno(pfd, IOPASS_DEVICE_RESET, &reset));
+	EXPECT_EQ(-EBUSY, set_numvfs(pf, "0"));
+	EXPECT_TRUE(klog_has("not disabling VFs: 1 attached"));
+
+	/* A new PF owner must show the token the VF trusts. */
+	close(pfd);
+	pfd = iopass_open(pf);
+	ASSERT_LE(0, pfd);
+	EXPECT_EQ(-EACCES, attach_token(pfd, ctx, ioas, NULL));
+	EXPECT_EQ(-EACCES, attach_token(pfd, ctx, ioas, token_b));
+	EXPECT_EQ(0, attach_token(pfd, ctx, ioas, token_a));
+
+	/* The second VF works alike; detached, the VFs can go. */
+	vfd1 = iopass_open(vf1);
+	ASSERT_LE(0, vfd1);
+	EXPECT_EQ(0, attach_token(vfd1, other, ioas2, token_a));
+	close(vfd1);
+	EXPECT_EQ(0, device_detach(vfd));
+	EXPECT_EQ(0, set_numvfs(pf, "0"));
+	EXPECT_EQ(-ENOENT, vf_of(pf, 0, vf0, sizeof(vf0)));
+	EXPECT_EQ(-ENODEV, device_detach(vfd));	/* revoked with its VF */
+	close(vfd);
+	close(pfd);
+	close(ctx);
+	close(other);
+	EXPECT_EQ(0, pins_outstanding());
+	pci_release(pf);
+}
+
+/*
+ * Unbinding the PF with a VF owner attached: the VFs are disabled first,
+ * their owners asked to release and then revoked (ENODEV), then the PF's
+ * owner; nothing stays pinned.
+ */
+TEST(pf_unbind_revokes_the_vf_owners)
+{
+	char pf[32], vf0[32], path[PATH_MAX];
+	int pfd, vfd, ctx, other, efd;
+	__u32 ioas, ioas2;
+	__u64 iova = 0;
+	void *buf;
+	__s32 fd;
+
+	ASSERT_EQ(0, sriov_pf(pf, sizeof(pf)));
+	ASSERT_EQ(0, set_numvfs(pf, "0"));
+	ASSERT_EQ(0, iopass_own(pf, &pfd, &ctx, &ioas));
+	EXPECT_EQ(0, set_vf_token(pfd, token_b));
+	ASSERT_EQ(0, set_numvfs(pf, "1"));
+	ASSERT_EQ(0, vf_of(pf, 0, vf0, sizeof(vf0)));
+	other = ctx_open();
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, ioas_alloc(other, &ioas2));
+	vfd = iopass_open(vf0);
+	ASSERT_LE(0, vfd);
+	ASSERT_EQ(0, attach_token(vfd, other, ioas2, token_b));
+	buf = mmap(NULL, 4 * SZ_4K, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	EXPECT_EQ(0, ioas_map(other, ioas2, buf, 4 * SZ_4K, &iova, MAP_RW));
+	efd = eventfd(0, EFD_CLOEXEC);
+	fd = efd;
+	EXPECT_EQ(0, set_irqs(vfd, IOPASS_IRQ_SET_EVENTFD, IOPASS_IRQ_REQ, 0, 1,
+			      &fd));
+
+	klog_mark("pf_unbind_revokes_the_vf_owners");
+	EXPECT_EQ(0, pci_unbind(pf));		/* waits release_timeout_ms */
+	EXPECT_TRUE(klog_has("disabling 1 VFs before the PF unbinds"));
+	EXPECT_EQ(1, events(efd, 0));		/* the VF's owner was asked */
+	EXPECT_EQ(-ENODEV, device_detach(vfd));
+	EXPECT_EQ(-ENODEV, device_detach(pfd));
+	EXPECT_EQ(-ENOENT, vf_of(pf, 0, vf0, sizeof(vf0)));
+	snprintf(path, sizeof(path), PCI_DEVICES "/%s/sriov_numvfs", pf);
+	EXPECT_EQ(0, sysfs_read_ul(path));
+	close(vfd);
+	close(pfd);
+	close(ctx);
+	close(other);
+	close(efd);
+	munmap(buf, 4 * SZ_4K);
+	EXPECT_EQ(0, pins_outstanding());
+	pci_release(pf);
 }
 #endif
 

@@ -26,7 +26,7 @@
 #   numa        two NUMA nodes (a CPU, 1G each), an edu behind a PCIe
 #               expander bridge on node 1
 #   sriov       the default machine plus an nvme physical function with
-#               SR-IOV (one VF; QEMU 7.2 wants an nvme-subsys for it)
+#               SR-IOV (two VFs; QEMU 7.2 wants an nvme-subsys for it)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 kver=$1 suites=$2 outdir=$3
@@ -111,7 +111,7 @@ sriov)
 	[ -e "$sriov_img" ] || truncate -s 1M "$sriov_img"
 	extra=(-drive file="$sriov_img",if=none,id=sriovns,format=raw
 	       -device nvme-subsys,id=sriovsub
-	       -device nvme,id=sriovpf,serial=sriov0,subsys=sriovsub,sriov_max_vfs=1,sriov_vq_flexible=2,sriov_vi_flexible=1
+	       -device nvme,id=sriovpf,serial=sriov0,subsys=sriovsub,sriov_max_vfs=2,sriov_vq_flexible=4,sriov_vi_flexible=2
 	       -device nvme-ns,drive=sriovns,bus=sriovpf) ;;
 numa)
 	# Two NUMA nodes, a CPU and 1G each; an edu behind a PCIe expander
