@@ -25,6 +25,7 @@
  * only the test for its machine; the guest runs variant_$rig_variant.
  */
 #include <sys/eventfd.h>
+#include <sys/wait.h>
 
 #include "iopass_util.h"
 #include "kselftest_harness.h"
@@ -355,6 +356,151 @@ TEST(vfs_of_an_iopass_pf_need_its_token)
 	close(pfd);
 	close(ctx);
 	close(other);
+	EXPECT_EQ(0, pins_outstanding());
+	pci_release(pf);
+}
+
+#define TOKEN_A_STR	"12345678-9abc-def0-0123-456789abcdef"	/* token_a */
+
+/* Start nvme-hello with @argv, its output to @out, stdin from @in (or none). */
+static pid_t hello_start(char *const argv[], const char *out, int in)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid)
+		return pid;
+	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0 ||
+	    dup2(in >= 0 ? in : open("/dev/null", O_RDONLY), 0) < 0)
+		_exit(126);
+	execvp("nvme-hello", argv);
+	_exit(127);
+}
+
+/* Its exit code (128 + signal if it was killed); its output as comments. */
+static int hello_wait(pid_t pid, const char *out)
+{
+	char line[256];
+	FILE *f;
+	int st;
+
+	if (waitpid(pid, &st, 0) != pid)
+		return -1;
+	f = fopen(out, "r");
+	while (f && fgets(line, sizeof(line), f))
+		printf("# %s: %s", out, line);
+	if (f)
+		fclose(f);
+	printf("# %s: exit status 0x%x\n", out, st);
+	fflush(stdout);		/* the harness's test process ends in _exit() */
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Has it exited?  (It stays a zombie for hello_wait().) */
+static bool hello_exited(pid_t pid)
+{
+	siginfo_t si = { 0 };
+
+	return !waitid(P_PID, pid, &si, WEXITED | WNOHANG | WNOWAIT) &&
+	       si.si_pid == pid;
+}
+
+static bool file_has(const char *path, const char *needle)
+{
+	char buf[8192];
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	return strstr(buf, needle);
+}
+
+/*
+ * tools/examples/nvme-hello, three processes, three address spaces: the
+ * PF's owner sets the token, creates two VFs and brings their secondary
+ * controllers online; each VF's owner writes its own block and reads it
+ * back, at the same time, with its DMA pages at IOVAs of its own.  A VF
+ * owner without the token is refused.  Then each VF's owner, in turn, aims
+ * a read at the other's admin queue IOVA: the IOMMU blocks it and logs a
+ * fault for that VF at that address.  The host then finds both blocks in
+ * the backing image (run.sh: sriov-host).
+ */
+TEST(two_vfs_two_owners_do_nvme_io)
+{
+	char *pf_argv[] = { "nvme-hello", "-V", "2", "-t", TOKEN_A_STR, NULL, NULL };
+	char *bad_argv[] = { "nvme-hello", "-b", "1", NULL, NULL };
+	char *vf0_argv[] = { "nvme-hello", "-t", TOKEN_A_STR, "-p", "vf0", "-b",
+			     "100", NULL, NULL, NULL, NULL };
+	char *vf1_argv[] = { "nvme-hello", "-t", TOKEN_A_STR, "-p", "vf1", "-b",
+			     "200", "-I", "0x20000000", NULL, NULL, NULL, NULL };
+	char pf[32], vf0[32], vf1[32], fault[96];
+	pid_t pfp, a, b;
+	long long end;
+	int in[2];
+
+	ASSERT_EQ(0, sriov_pf(pf, sizeof(pf)));
+	ASSERT_EQ(0, set_numvfs(pf, "0"));
+	ASSERT_EQ(0, pci_bind(pf, "iopass-pci"));
+	ASSERT_EQ(0, pipe2(in, O_CLOEXEC));
+	pf_argv[5] = pf;
+	pfp = hello_start(pf_argv, "/tmp/pf.out", in[0]);
+	close(in[0]);
+	for (end = now_ms() + 60000; now_ms() < end; usleep(50000))
+		if (file_has("/tmp/pf.out", "VFs online") ||
+		    hello_exited(pfp))
+			break;
+	if (!file_has("/tmp/pf.out", "VFs online")) {
+		close(in[1]);
+		kill(pfp, SIGKILL);
+		hello_wait(pfp, "/tmp/pf.out");
+	}
+	ASSERT_TRUE(file_has("/tmp/pf.out", "VFs online"));
+	ASSERT_EQ(0, vf_of(pf, 0, vf0, sizeof(vf0)));
+	ASSERT_EQ(0, vf_of(pf, 1, vf1, sizeof(vf1)));
+
+	bad_argv[3] = vf0;
+	EXPECT_EQ(1, hello_wait(hello_start(bad_argv, "/tmp/notoken.out", -1),
+				"/tmp/notoken.out"));
+	EXPECT_TRUE(file_has("/tmp/notoken.out", "Permission denied"));
+
+	vf0_argv[7] = vf0;
+	vf1_argv[9] = vf1;
+	a = hello_start(vf0_argv, "/tmp/vf0.out", -1);
+	b = hello_start(vf1_argv, "/tmp/vf1.out", -1);
+	EXPECT_EQ(0, hello_wait(a, "/tmp/vf0.out"));
+	EXPECT_EQ(0, hello_wait(b, "/tmp/vf1.out"));
+	EXPECT_TRUE(file_has("/tmp/vf0.out", "write/read-back of LBA 100: OK"));
+	EXPECT_TRUE(file_has("/tmp/vf1.out", "write/read-back of LBA 200: OK"));
+
+	/* One at a time: the IOMMU records one fault at a time. */
+	vf0_argv[6] = "101";
+	vf0_argv[7] = "-x";
+	vf0_argv[8] = "0x20000000";	/* VF 1's admin SQ */
+	vf0_argv[9] = vf0;
+	EXPECT_EQ(0, hello_wait(hello_start(vf0_argv, "/tmp/vf0x.out", -1),
+				"/tmp/vf0x.out"));
+	snprintf(fault, sizeof(fault), "Request device [%s] fault addr 0x20000000",
+		 vf0 + 5);
+	EXPECT_TRUE(klog_wait(fault, 2000)) TH_LOG("no \"%s\"", fault);
+	vf1_argv[6] = "201";
+	vf1_argv[9] = "-x";
+	vf1_argv[10] = "0x10000000";	/* VF 0's admin SQ */
+	vf1_argv[11] = vf1;
+	EXPECT_EQ(0, hello_wait(hello_start(vf1_argv, "/tmp/vf1x.out", -1),
+				"/tmp/vf1x.out"));
+	snprintf(fault, sizeof(fault), "Request device [%s] fault addr 0x10000000",
+		 vf1 + 5);
+	EXPECT_TRUE(klog_wait(fault, 2000)) TH_LOG("no \"%s\"", fault);
+
+	close(in[1]);			/* the PF's owner takes the VFs down */
+	EXPECT_EQ(0, hello_wait(pfp, "/tmp/pf.out"));
+	EXPECT_TRUE(file_has("/tmp/pf.out", "VFs removed"));
 	EXPECT_EQ(0, pins_outstanding());
 	pci_release(pf);
 }

@@ -8,10 +8,18 @@
  * identifies the controller and namespace 1, creates one I/O queue pair,
  * writes a block and reads it back, then takes everything down again.
  *
+ * SR-IOV (Documentation/sriov.rst): with -V N it is the physical
+ * function's owner instead: it sets the VF token (-t), creates N virtual
+ * functions and brings their secondary controllers online (NVMe
+ * Virtualization Management), then holds them until its input ends.  Each
+ * VF is then driven by another nvme-hello, in a process and an address
+ * space of its own, attaching with the same token.
+ *
  * Only libc and <linux/iopass.h>: read it top to bottom as a tutorial.
  * NVMe references are to the NVM Express Base Specification.
  */
 #include <assert.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
@@ -57,6 +65,8 @@
 #define ADMIN_DELETE_CQ	0x04
 #define ADMIN_CREATE_CQ	0x05
 #define ADMIN_IDENTIFY	0x06
+#define ADMIN_NS_ATTACH	0x15
+#define ADMIN_VIRT_MGMT	0x1c
 #define NVM_WRITE	0x01
 #define NVM_READ	0x02
 
@@ -116,14 +126,19 @@ static const __u32 page_prot[NR_PAGES] = {
 };
 
 static int ctx_fd = -1, dev_fd = -1, irq_fd = -1;
+static unsigned int pf_mode;		/* -V: VFs to bring up, as the PF's owner */
 static __u32 ioas_id;
+static __u64 iova_base = IOVA_BASE;
+static const char *tag;			/* -p: the pattern's name for itself */
+static __u8 vf_token[16];		/* -t */
+static bool has_token;
 static void *regs;			/* BAR0: registers and doorbells */
 static size_t regs_len;
 static unsigned int to_ms, dstrd;	/* from CAP */
 static unsigned char *dma;		/* NR_PAGES pages */
 
 #define page_va(i)	((void *)(dma + (i) * PAGE_SZ))
-#define page_iova(i)	(IOVA_BASE + (i) * PAGE_SZ)
+#define page_iova(i)	(iova_base + (i) * PAGE_SZ)
 
 static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
 {
@@ -271,15 +286,17 @@ static __u16 submit(struct nvme_queue *q, struct nvme_sqe *cmd)
  * then look at the CQ slot at our head.  The controller has written a new
  * entry there when its phase bit differs from the last pass's.  One vector
  * serves every queue, so a wakeup may be for another; count the timeout
- * across wakeups.  Returns the CQE's result dword (DW0).
+ * across wakeups.  Returns the CQE's status, its result dword (DW0) in
+ * @result.
  */
-static __u32 complete(struct nvme_queue *q, __u16 cid, const char *what)
+static __u16 complete(struct nvme_queue *q, __u16 cid, const char *what,
+		     __u32 *result)
 {
 	struct pollfd pfd = { .fd = irq_fd, .events = POLLIN };
 	long deadline = now_ms() + CMD_TIMEOUT_MS, left;
 	struct nvme_cqe *cqe = &q->cq[q->cq_head];
-	__u16 status, sct, sc;
 	__u64 events;
+	__u16 status;
 	int ret;
 
 	for (;;) {
@@ -311,19 +328,28 @@ static __u32 complete(struct nvme_queue *q, __u16 cid, const char *what)
 	if (cqe->cid != cid || cqe->sq_id != q->qid)
 		die("%s: completion for command %u on SQ %u, expected %u on %u",
 		    what, cqe->cid, cqe->sq_id, cid, q->qid);
-	sct = (status >> 9) & 0x7;
-	sc = (status >> 1) & 0xff;
-	if (sct || sc)
-		die("%s failed: NVMe status SCT 0x%x SC 0x%02x%s", what, sct, sc,
-		    status & 0x8000 ? " (do not retry)" : "");
-	return cqe->result;
+	*result = cqe->result;
+	return (status >> 1) & 0x7ff;		/* SC in 7:0, SCT in 10:8 */
+}
+
+/* Submit @cmd on @q and wait for its completion; its status (0: success). */
+static __u16 run_cmd_status(struct nvme_queue *q, struct nvme_sqe cmd,
+			    const char *what, __u32 *result)
+{
+	return complete(q, submit(q, &cmd), what, result);
 }
 
 /* Submit @cmd on @q and wait for its successful completion. */
 static __u32 run_cmd(struct nvme_queue *q, struct nvme_sqe cmd,
 		     const char *what)
 {
-	return complete(q, submit(q, &cmd), what);
+	__u32 result;
+	__u16 st = run_cmd_status(q, cmd, what, &result);
+
+	if (st)
+		die("%s failed: NVMe status SCT 0x%x SC 0x%02x", what, st >> 8,
+		    st & 0xff);
+	return result;
 }
 
 /* Wait (up to CAP.TO) for CSTS.RDY to become @ready. */
@@ -379,7 +405,15 @@ static void iopass_open(const char *bdf, const char *node)
 	printf("opened %s (PCI %s)\n", node, bdf);
 	attach.ctx_fd = ctx_fd;
 	attach.ioas_id = ioas_id;
-	xioctl(dev_fd, IOPASS_DEVICE_ATTACH, &attach, "IOPASS_DEVICE_ATTACH");
+	/* A VF of a PF owned through iopass attaches with the PF owner's token. */
+	if (has_token && !pf_mode) {
+		attach.flags = IOPASS_ATTACH_VF_TOKEN;
+		memcpy(attach.vf_token, vf_token, sizeof(vf_token));
+	}
+	if (ioctl(dev_fd, IOPASS_DEVICE_ATTACH, &attach))
+		die("IOPASS_DEVICE_ATTACH: %s%s", strerror(errno),
+		    errno == EACCES ? " (a VF of a PF owned through iopass: -t with "
+		    "the PF owner's token)" : "");
 	xioctl(dev_fd, IOPASS_DEVICE_GET_INFO, &info, "IOPASS_DEVICE_GET_INFO");
 	printf("attached to IOAS %u (IOMMU group %u, %u regions, %u IRQ indexes)\n",
 	       ioas_id, info.iommu_group, info.num_regions, info.num_irqs);
@@ -569,9 +603,13 @@ static void write_read_back(struct nvme_queue *io, unsigned long long lba,
 	unsigned int i, len;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	len = snprintf(pattern, sizeof(pattern),
-		       "nvme-hello pid %d at %lld.%09ld wrote LBA %llu | ",
-		       (int)getpid(), (long long)ts.tv_sec, ts.tv_nsec, lba);
+	if (tag)	/* -p: a pattern the host can look for in the image */
+		len = snprintf(pattern, sizeof(pattern),
+			       "nvme-hello %s wrote LBA %llu | ", tag, lba);
+	else
+		len = snprintf(pattern, sizeof(pattern),
+			       "nvme-hello pid %d at %lld.%09ld wrote LBA %llu | ",
+			       (int)getpid(), (long long)ts.tv_sec, ts.tv_nsec, lba);
 	for (i = 0; i < lba_size; i++)
 		wbuf[i] = pattern[i % len];
 	memset(rbuf, 0, PAGE_SZ);
@@ -590,6 +628,146 @@ static void write_read_back(struct nvme_queue *io, unsigned long long lba,
 	       lba_size);
 }
 
+/*
+ * A read of block @lba into @iova, an IOVA this process never mapped (the
+ * one another VF's owner uses, say): the IOMMU must stop the device's
+ * write and record a fault.  A real controller then completes the command
+ * with an error; QEMU's nvme drops a blocked transfer without one, so the
+ * IOMMU's fault log (the kernel's "DMAR: ... fault addr") is the proof.
+ */
+static void dma_outside(struct nvme_queue *io, unsigned long long lba,
+			__u64 iova)
+{
+	__u32 result;
+	__u16 st;
+
+	st = run_cmd_status(io, (struct nvme_sqe){ .opcode = NVM_READ, .nsid = 1,
+			    .prp1 = iova, .cdw10 = (__u32)lba, .cdw11 = lba >> 32 },
+			    "Read into an unmapped IOVA", &result);
+	printf("read into IOVA 0x%llx, not mapped here: NVMe status SCT 0x%x SC 0x%02x%s\n",
+	       iova, st >> 8, st & 0xff, st ? " (the transfer failed)" :
+	       " (no error reported: see the IOMMU's fault log)");
+}
+
+/* ---- SR-IOV: the physical function's owner ---- */
+
+/* Virtualization Management (admin 0x1c): actions and resource types. */
+enum { VM_OFFLINE = 0x7, VM_ASSIGN = 0x8, VM_ONLINE = 0x9 };
+enum { RT_VQ = 0, RT_VI = 1 };		/* queues, interrupts */
+
+static void virt_mgmt(struct nvme_queue *admin, unsigned int act,
+		      unsigned int rt, __u16 cntlid, __u16 nr, const char *what)
+{
+	run_cmd(admin, (struct nvme_sqe){ .opcode = ADMIN_VIRT_MGMT,
+		.cdw10 = (__u32)cntlid << 16 | rt << 8 | act, .cdw11 = nr }, what);
+}
+
+static void sysfs_numvfs(const char *bdf, unsigned int n)
+{
+	char path[PATH_MAX], val[16];
+	int fd, len;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/sriov_numvfs", bdf);
+	len = snprintf(val, sizeof(val), "%u", n);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, val, len) != len)
+		die("writing %u to %s: %s%s", n, path, strerror(errno),
+		    errno == EBUSY ? " (VFs still attached by their owners?)" : "");
+	close(fd);
+}
+
+/* One entry of the Secondary Controller List (Identify CNS 0x15). */
+struct sec_ctrl {
+	__u16 scid, pcid;		/* its controller ID, its primary's */
+	__u8 scs, rsvd[3];		/* bit 0: online */
+	__u16 vfn, nvq, nvi;		/* VF number (from 1), queues, interrupts */
+	__u8 rsvd2[18];
+};
+static_assert(sizeof(struct sec_ctrl) == 32, "entries are 32 bytes");
+
+#define MAX_SEC		127		/* entries a list page holds */
+
+/* The secondary controllers, copied into @list; how many there are. */
+static unsigned int secondary_list(struct nvme_queue *admin,
+				   struct sec_ctrl *list)
+{
+	unsigned char *id = page_va(IDENT);
+
+	memset(id, 0, PAGE_SZ);
+	run_cmd(admin, (struct nvme_sqe){ .opcode = ADMIN_IDENTIFY,
+		.prp1 = page_iova(IDENT), .cdw10 = 0x15 },
+		"Identify Secondary Controller List");
+	memcpy(list, id + 32, id[0] * sizeof(*list));
+	return id[0];
+}
+
+/*
+ * Give the VFs' secondary controllers what they need to run.  The VFs are
+ * created first (sriov_numvfs): a secondary can only go online once its VF
+ * exists.  Each is assigned two queues (admin and one I/O) and one
+ * interrupt from the flexible pool, put online, and given namespace 1
+ * (a shared namespace is attached to them already).  The primary holds no
+ * flexible resources after a reset (a controller that does would first
+ * give them up: Primary Flexible Allocation, then a reset), and must not
+ * be reset from here on: that takes its secondaries offline.
+ */
+static void sriov_up(const char *bdf, struct nvme_queue *admin, unsigned int n)
+{
+	struct iopass_vf_token tok = { .size = sizeof(tok) };
+	struct sec_ctrl sc[MAX_SEC];
+	unsigned int i, nr, up = 0;
+	__u32 result;
+	__u16 st;
+
+	memcpy(tok.vf_token, vf_token, sizeof(vf_token));
+	xioctl(dev_fd, IOPASS_DEVICE_SET_VF_TOKEN, &tok, "IOPASS_DEVICE_SET_VF_TOKEN");
+	printf("VF token set: the VFs' owners attach with it\n");
+	sysfs_numvfs(bdf, n);
+	printf("%u VFs created\n", n);
+
+	nr = secondary_list(admin, sc);
+	for (i = 0; i < nr && up < n; i++) {
+		if (!sc[i].vfn || sc[i].vfn > n)
+			continue;
+		if (sc[i].scs & 1)
+			virt_mgmt(admin, VM_OFFLINE, RT_VQ, sc[i].scid, 0, "Secondary Offline");
+		virt_mgmt(admin, VM_ASSIGN, RT_VQ, sc[i].scid, 2, "Secondary Assign (VQ)");
+		virt_mgmt(admin, VM_ASSIGN, RT_VI, sc[i].scid, 1, "Secondary Assign (VI)");
+		virt_mgmt(admin, VM_ONLINE, RT_VQ, sc[i].scid, 0, "Secondary Online");
+		/* Namespace Attachment, select 0 (attach): a controller list. */
+		memset(page_va(IDENT), 0, PAGE_SZ);
+		((__u16 *)page_va(IDENT))[0] = 1;
+		((__u16 *)page_va(IDENT))[1] = sc[i].scid;
+		st = run_cmd_status(admin, (struct nvme_sqe){ .opcode = ADMIN_NS_ATTACH,
+				    .nsid = 1, .prp1 = page_iova(IDENT), .cdw10 = 0 },
+				    "Namespace Attachment", &result);
+		if (st && st != 0x118)	/* 0x118: Namespace Already Attached */
+			die("Namespace Attachment of controller %u failed: NVMe status "
+			    "SCT 0x%x SC 0x%02x", sc[i].scid, st >> 8, st & 0xff);
+		printf("secondary controller %u (VF %u): 2 queues, 1 interrupt, online, "
+		       "namespace 1 %s\n", sc[i].scid, sc[i].vfn,
+		       st ? "(attached already)" : "attached");
+		up++;
+	}
+	if (up < n)
+		die("only %u of %u VFs have a secondary controller", up, n);
+	printf("%u VFs online: the PF's owner holds them until its input ends\n", n);
+}
+
+/* Input ended: the secondaries go offline, then the VFs. */
+static void sriov_down(const char *bdf, struct nvme_queue *admin, unsigned int n)
+{
+	struct sec_ctrl sc[MAX_SEC];
+	unsigned int i, nr;
+
+	nr = secondary_list(admin, sc);
+	for (i = 0; i < nr; i++)
+		if (sc[i].vfn && sc[i].vfn <= n && (sc[i].scs & 1))
+			virt_mgmt(admin, VM_OFFLINE, RT_VQ, sc[i].scid, 0, "Secondary Offline");
+	sysfs_numvfs(bdf, 0);
+	printf("secondary controllers offline, VFs removed\n");
+}
+
 /* Everything undone, in the reverse order, each step checked. */
 static void teardown(struct nvme_queue *admin, struct nvme_queue *io)
 {
@@ -598,11 +776,13 @@ static void teardown(struct nvme_queue *admin, struct nvme_queue *io)
 					       .ioas_id = ioas_id };
 	int i;
 
-	run_cmd(admin, (struct nvme_sqe){ .opcode = ADMIN_DELETE_SQ,
-		.cdw10 = io->qid }, "Delete I/O Submission Queue");
-	run_cmd(admin, (struct nvme_sqe){ .opcode = ADMIN_DELETE_CQ,
-		.cdw10 = io->qid }, "Delete I/O Completion Queue");
-	printf("deleted I/O SQ %u and CQ %u\n", io->qid, io->qid);
+	if (io) {
+		run_cmd(admin, (struct nvme_sqe){ .opcode = ADMIN_DELETE_SQ,
+			.cdw10 = io->qid }, "Delete I/O Submission Queue");
+		run_cmd(admin, (struct nvme_sqe){ .opcode = ADMIN_DELETE_CQ,
+			.cdw10 = io->qid }, "Delete I/O Completion Queue");
+		printf("deleted I/O SQ %u and CQ %u\n", io->qid, io->qid);
+	}
 	writel(NVME_REG_CC, 0);
 	wait_ready(false);
 	printf("controller disabled\n");
@@ -633,31 +813,76 @@ static void teardown(struct nvme_queue *admin, struct nvme_queue *io)
 static void print_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: nvme-hello [-b BLOCK] PCI_BDF\n"
+		"usage: nvme-hello [-b BLOCK] [-p TAG] [-t UUID] [-I IOVA] [-x IOVA] PCI_BDF\n"
+		"       nvme-hello -V N -t UUID PCI_BDF\n"
 		"Drive the NVMe controller at PCI_BDF (e.g. 0000:00:04.0), bound\n"
 		"to iopass-pci, from user space: identify it, then write block\n"
 		"BLOCK (default 0) of namespace 1 and read it back.\n"
-		"The block's contents are overwritten.\n");
+		"The block's contents are overwritten.\n"
+		"  -p TAG    write \"nvme-hello TAG wrote LBA BLOCK | \" over and over\n"
+		"            (default: the pid and the time instead of TAG)\n"
+		"  -t UUID   the VF token: for a VF of a PF owned through iopass, or\n"
+		"            with -V the token to set\n"
+		"  -I IOVA   map the DMA pages from IOVA (default 0x%llx)\n"
+		"  -x IOVA   then read into IOVA, not mapped here: the IOMMU must\n"
+		"            block it (and log a fault)\n"
+		"  -V N      be the SR-IOV PF's owner: create N VFs, bring their\n"
+		"            secondary controllers online, hold them until end of input\n",
+		IOVA_BASE);
 }
 
 int main(int argc, char **argv)
 {
+	unsigned long long lba = 0, bad_iova = 0, v;
 	struct nvme_queue admin, io;
-	unsigned long long lba = 0;
 	unsigned int lba_size;
 	char node[PATH_MAX], *end;
-	int opt;
+	int opt, i;
 
-	while ((opt = getopt(argc, argv, "b:h")) != -1) {
+	while ((opt = getopt(argc, argv, "b:p:t:I:x:V:h")) != -1) {
 		switch (opt) {
 		case 'b':
+		case 'I':
+		case 'x':
+		case 'V':
 			errno = 0;
-			lba = strtoull(optarg, &end, 0);
-			if (errno || *end || !*optarg || *optarg == '-') {
-				fprintf(stderr, "nvme-hello: bad block '%s'\n",
+			v = strtoull(optarg, &end, 0);
+			if (errno || *end || !*optarg || *optarg == '-' ||
+			    (opt == 'I' && (v & (PAGE_SZ - 1))) ||
+			    (opt == 'V' && (!v || v > 255))) {
+				fprintf(stderr, "nvme-hello: bad -%c '%s'\n", opt,
 					optarg);
 				return 2;
 			}
+			if (opt == 'b')
+				lba = v;
+			else if (opt == 'I')
+				iova_base = v;
+			else if (opt == 'x')
+				bad_iova = v;
+			else
+				pf_mode = v;
+			break;
+		case 'p':
+			tag = optarg;
+			break;
+		case 't':
+			/* 01234567-89ab-cdef-0123-456789abcdef, 16 bytes in order */
+			for (i = 0, end = optarg; i < 16; i++) {
+				if (*end == '-' && (i == 4 || i == 6 || i == 8 || i == 10))
+					end++;
+				if (sscanf(end, "%2hhx", &vf_token[i]) != 1 ||
+				    !isxdigit((unsigned char)end[0]) ||
+				    !isxdigit((unsigned char)end[1]))
+					break;
+				end += 2;
+			}
+			if (i != 16 || *end) {
+				fprintf(stderr, "nvme-hello: bad VF token '%s': a UUID\n",
+					optarg);
+				return 2;
+			}
+			has_token = true;
 			break;
 		case 'h':
 			print_usage(stdout);
@@ -667,7 +892,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc - 1) {
+	if (optind != argc - 1 || (pf_mode && !has_token)) {
 		print_usage(stderr);
 		return 2;
 	}
@@ -679,9 +904,20 @@ int main(int argc, char **argv)
 	map_dma();
 	set_msix(true);
 	enable_controller(&admin);
+	if (pf_mode) {
+		identify_ctrl_and_ns(&admin, 0);
+		sriov_up(argv[optind], &admin, pf_mode);
+		while ((opt = getchar()) != EOF)
+			;
+		sriov_down(argv[optind], &admin, pf_mode);
+		teardown(&admin, NULL);
+		return 0;
+	}
 	lba_size = identify_ctrl_and_ns(&admin, lba);
 	create_io_queues(&admin, &io);
 	write_read_back(&io, lba, lba_size);
+	if (bad_iova)
+		dma_outside(&io, lba, bad_iova);
 	teardown(&admin, &io);
 	return 0;
 }

@@ -108,7 +108,8 @@ noiommu) iommu_args="intel_iommu=off" ;;
 nointremap) iommu_dev="intel-iommu,intremap=off,caching-mode=on" ;;
 sriov)
 	sriov_img="$outdir/nvme-sriov.img"
-	[ -e "$sriov_img" ] || truncate -s 1M "$sriov_img"
+	# What two VF owners write is judged in it (sriov-host): a fresh one.
+	rm -f "$sriov_img" && truncate -s 1M "$sriov_img"
 	extra=(-drive file="$sriov_img",if=none,id=sriovns,format=raw
 	       -device nvme-subsys,id=sriovsub
 	       -device nvme,id=sriovpf,serial=sriov0,subsys=sriovsub,sriov_max_vfs=2,sriov_vq_flexible=4,sriov_vi_flexible=2
@@ -156,6 +157,29 @@ rm -f "$outdir/console.log" "$outdir/results.log"
 	-append "console=ttyS0 ignore_loglevel $iommu_args panic=-1 panic_on_warn=1 rig_suites=$suites rig_variant=$variant ${RIG_ONLY:+rig_only=$RIG_ONLY} ${RIG_APPEND:-}" \
 	-serial file:"$outdir/console.log" \
 	-serial file:"$outdir/results.log"
+
+# The blocks the two VF owners wrote, from the host's side: in the image.
+if [ "$variant" = sriov ] && grep -q "two_vfs_two_owners_do_nvme_io" "$outdir/results.log"; then
+	rc=0
+	{
+		echo "rig: prog sriov-host begin"
+		python3 - "$sriov_img" <<-'EOF' || rc=$?
+		import sys
+		img = open(sys.argv[1], "rb").read()
+		bad = 0
+		print("TAP version 13\n1..2")
+		for n, (tag, lba) in enumerate((("vf0", 100), ("vf1", 200)), 1):
+		    want = b"nvme-hello %s wrote LBA %d | " % (tag.encode(), lba)
+		    got = img[lba * 512:lba * 512 + len(want)]
+		    ok = got == want
+		    bad += not ok
+		    print("# LBA %d holds %r" % (lba, got))
+		    print("%s %d sriov_host_image_holds_%s_block" % ("ok" if ok else "not ok", n, tag))
+		sys.exit(1 if bad else 0)
+		EOF
+		echo "rig: prog sriov-host rc=$rc"
+	} >>"$outdir/results.log"
+fi
 
 # testpmd's frames, from the host's side: in QEMU's pcap.
 if [[ ",$suites," == *,dpdk,* ]]; then
