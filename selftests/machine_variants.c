@@ -436,9 +436,9 @@ TEST(two_vfs_two_owners_do_nvme_io)
 	char *pf_argv[] = { "nvme-hello", "-V", "2", "-t", TOKEN_A_STR, NULL, NULL };
 	char *bad_argv[] = { "nvme-hello", "-b", "1", NULL, NULL };
 	char *vf0_argv[] = { "nvme-hello", "-t", TOKEN_A_STR, "-p", "vf0", "-b",
-			     "100", NULL, NULL, NULL, NULL };
+			     "100", NULL, NULL };
 	char *vf1_argv[] = { "nvme-hello", "-t", TOKEN_A_STR, "-p", "vf1", "-b",
-			     "200", "-I", "0x20000000", NULL, NULL, NULL, NULL };
+			     "200", "-I", "0x20000000", NULL, NULL };
 	char pf[32], vf0[32], vf1[32], fault[96];
 	pid_t pfp, a, b;
 	long long end;
@@ -479,24 +479,20 @@ TEST(two_vfs_two_owners_do_nvme_io)
 	EXPECT_TRUE(file_has("/tmp/vf1.out", "write/read-back of LBA 200: OK"));
 
 	/* One at a time: the IOMMU records one fault at a time. */
-	vf0_argv[6] = "101";
-	vf0_argv[7] = "-x";
-	vf0_argv[8] = "0x20000000";	/* VF 1's admin SQ */
-	vf0_argv[9] = vf0;
-	EXPECT_EQ(0, hello_wait(hello_start(vf0_argv, "/tmp/vf0x.out", -1),
-				"/tmp/vf0x.out"));
-	snprintf(fault, sizeof(fault), "Request device [%s] fault addr 0x20000000",
-		 vf0 + 5);
-	EXPECT_TRUE(klog_wait(fault, 2000)) TH_LOG("no \"%s\"", fault);
-	vf1_argv[6] = "201";
-	vf1_argv[9] = "-x";
-	vf1_argv[10] = "0x10000000";	/* VF 0's admin SQ */
-	vf1_argv[11] = vf1;
-	EXPECT_EQ(0, hello_wait(hello_start(vf1_argv, "/tmp/vf1x.out", -1),
-				"/tmp/vf1x.out"));
-	snprintf(fault, sizeof(fault), "Request device [%s] fault addr 0x10000000",
-		 vf1 + 5);
-	EXPECT_TRUE(klog_wait(fault, 2000)) TH_LOG("no \"%s\"", fault);
+	char *probe0[] = { "nvme-hello", "-t", TOKEN_A_STR, "-b", "101", "-x",
+			   "0x20000000", vf0, NULL };	/* at VF 1's admin SQ */
+	char *probe1[] = { "nvme-hello", "-t", TOKEN_A_STR, "-b", "201", "-I",
+			   "0x20000000", "-x", "0x10000000", vf1, NULL };
+	struct { char **argv; const char *vf, *iova; } probes[] = {
+		{ probe0, vf0, "0x20000000" }, { probe1, vf1, "0x10000000" },
+	};
+	for (int i = 0; i < 2; i++) {
+		EXPECT_EQ(0, hello_wait(hello_start(probes[i].argv, "/tmp/probe.out", -1),
+					"/tmp/probe.out"));
+		snprintf(fault, sizeof(fault), "Request device [%s] fault addr %s",
+			 probes[i].vf + 5, probes[i].iova);
+		EXPECT_TRUE(klog_wait(fault, 2000)) TH_LOG("no \"%s\"", fault);
+	}
 
 	close(in[1]);			/* the PF's owner takes the VFs down */
 	EXPECT_EQ(0, hello_wait(pfp, "/tmp/pf.out"));
