@@ -10,7 +10,7 @@ JSON=$T/all.json
 : >$JSON
 . /iopass/tap.sh	# result, from the rig (tools/testing/vm/tap.sh)
 echo "TAP version 13"
-echo "1..32"
+echo "1..34"
 
 # A result; a failure shows the end of the command's output.
 ok() {
@@ -69,7 +69,7 @@ c 2; ok $? no_arguments_is_a_usage_error
 r=0
 c 0 help || r=1
 for cmd in list bind unbind info ranges ioas attach detach map unmap dump read \
-	   write reset irq irq-wait stats dma-test run help; do
+	   write reset irq irq-wait stats sriov vf-token dma-test run help; do
 	grep -q "^  $cmd " $T/out || { echo "help lacks $cmd" >>$T/out; r=1; }
 	iopassctl $cmd --help >$T/h 2>&1 && head -n1 $T/h | grep -q "^usage: iopassctl $cmd" ||
 		{ echo "$cmd --help" >>$T/out; r=1; }
@@ -128,6 +128,28 @@ j 0 run $T/map.run && has '"backing":"anon"' && has '"backing":"hugetlb"' &&
 	grep '"command":"stats"' $T/out | tail -n1 | grep -q '"mapped_bytes":0,"pinned_pages":0'
 ok $? map_anon_hugetlb_tmpfs_and_hugetlbfs_then_unmap_all
 rm -f /dev/hugepages/iopassctl-huge /tmp/iopassctl-file
+
+# ---- NUMA: where the device and its memory are, in words and JSON.  The
+# rig's default machine has one node and no _PXM: the device's node is
+# unknown, so --local refuses nothing (the numa machine tests the rest).
+cat >$T/numa.run <<EOF
+attach $EDU
+map --size 64K --node 0 --local
+stats $EDU
+EOF
+j 0 run $T/numa.run && has '"numa_node":-1' && has '"pinned_pages_by_node":{"0":16}' &&
+	has '"locality":"the firmware does not say which NUMA node the device is on; 100% of the memory it can reach is on node 0"' &&
+	c 0 info $EDU && has "NUMA:" && has "local CPUs:" &&
+	c 1 map --size 4K --node 7 && has "cannot bind the buffer to NUMA node 7"
+ok $? numa_locality_in_words_and_json
+
+# ---- SR-IOV: the edu has none; each command says so
+TOKEN=12345678-9abc-def0-0123-456789abcdef
+c 1 sriov $EDU && has "cannot have virtual functions" && has "no SR-IOV capability" &&
+	c 1 vf-token $EDU $TOKEN && has "not an SR-IOV physical function" &&
+	c 2 vf-token $EDU 1234 && has "bad VF token" &&
+	c 1 attach --vf-token $TOKEN $EDU && has "(EINVAL)" && has "no VF token applies"
+ok $? sriov_commands_explain_a_device_without_it
 
 cat >$T/err.run <<EOF
 attach $EDU
