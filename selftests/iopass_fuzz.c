@@ -143,7 +143,7 @@ struct ioctl_desc {
 	unsigned long cmd;
 	bool pci;
 	__u32 size, min_size, valid_flags;
-	struct { __u8 off, len; } rsv[2];
+	struct { __u8 off, len; } rsv[3];
 	int errs[12];
 };
 
@@ -154,7 +154,8 @@ static const struct ioctl_desc ioctls[NR_IOCTLS] = {
 		false, sizeof(struct iopass_device_info),
 		offsetof(struct iopass_device_info, device_flags), 0,
 		{ RSV(iopass_device_info, __reserved, 2),
-		  RSV(iopass_device_info, __reserved2, 4) },
+		  RSV(iopass_device_info, __reserved2, 4),
+		  RSV(iopass_device_info, __reserved3, 4) },
 		{ EINVAL, E2BIG, EOPNOTSUPP, EFAULT } },
 	[I_ALLOC] = { "IOAS_ALLOC", IOPASS_IOAS_ALLOC,
 		false, sizeof(struct iopass_ioas_alloc),
@@ -173,7 +174,8 @@ static const struct ioctl_desc ioctls[NR_IOCTLS] = {
 	[I_MAP] = { "IOAS_MAP", IOPASS_IOAS_MAP,
 		false, sizeof(struct iopass_ioas_map),
 		sizeof(struct iopass_ioas_map),
-		IOPASS_MAP_FIXED_IOVA | IOPASS_MAP_READABLE | IOPASS_MAP_WRITEABLE,
+		IOPASS_MAP_FIXED_IOVA | IOPASS_MAP_READABLE | IOPASS_MAP_WRITEABLE |
+		IOPASS_MAP_LOCAL_NODE,	/* mock devices are on no node: no effect */
 		{ RSV(iopass_ioas_map, __reserved, 4) },
 		{ EINVAL, EOVERFLOW, EEXIST, ERANGE, EADDRINUSE, EADDRNOTAVAIL,
 		  ENOSPC, ENOMEM, EFAULT, EPERM, ENOENT } },
@@ -182,10 +184,14 @@ static const struct ioctl_desc ioctls[NR_IOCTLS] = {
 		sizeof(struct iopass_ioas_unmap), IOPASS_UNMAP_ALL,
 		{ RSV(iopass_ioas_unmap, __reserved, 4) },
 		{ EINVAL, EOVERFLOW, ENOENT, EIO } },
+	/* A VF token, given or not zero, is EINVAL for a mock device. */
 	[I_ATTACH] = { "DEVICE_ATTACH", IOPASS_DEVICE_ATTACH,
 		false, sizeof(struct iopass_device_attach),
-		sizeof(struct iopass_device_attach), 0, {},
-		{ EBADF, ENOENT, EALREADY, EBUSY, EADDRINUSE, ERANGE, EIO } },
+		offsetof(struct iopass_device_attach, vf_token),
+		IOPASS_ATTACH_VF_TOKEN,
+		{ RSV(iopass_device_attach, vf_token, 16) },
+		{ EBADF, ENOENT, EALREADY, EBUSY, EADDRINUSE, ERANGE, EIO,
+		  EINVAL } },
 	[I_DETACH] = { "DEVICE_DETACH", IOPASS_DEVICE_DETACH,
 		false, sizeof(struct iopass_device_detach),
 		sizeof(struct iopass_device_detach), 0, {},
@@ -953,7 +959,9 @@ static void mutate(struct fuzz *f, struct call *c)
 		hdr[1] |= bit;
 	}
 	if (chance(f, 6) && d->rsv[0].len) {
-		i = d->rsv[1].len && chance(f, 50);
+		for (i = 0; i < 3 && d->rsv[i].len; i++)
+			;
+		i = below(f, i);	/* one of the reserved fields */
 		c->st[d->rsv[i].off + below(f, d->rsv[i].len)] = 1 + below(f, 255);
 	}
 
@@ -1016,7 +1024,7 @@ static bool expect_args(struct fuzz *f, struct call *c, struct expect *e)
 		if (flags & ~d->valid_flags)
 			must(e, EOPNOTSUPP);
 	}
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 3; i++)
 		for (k = 0; k < d->rsv[i].len; k++)
 			rsv |= c->st[d->rsv[i].off + k];
 	if (rsv)
@@ -1880,6 +1888,8 @@ static void op_attach(struct fuzz *f)
 		for (i = 0; io && !io->users && i < io->nmaps; i++)
 			if (io->maps[i].iova + io->maps[i].len - 1 > MOCK_LAST)
 				must(&e, ERANGE);
+		if (a->flags & IOPASS_ATTACH_VF_TOKEN)
+			must(&e, EINVAL);
 	}
 	ret = do_call(f, &c);
 	judge(f, &c, &e, ret);

@@ -24,6 +24,8 @@
  * VARIANT_NOIOMMU, VARIANT_NOINTREMAP, VARIANT_SRIOV, VARIANT_NUMA), each binary holding
  * only the test for its machine; the guest runs variant_$rig_variant.
  */
+#include <linux/vfio.h>
+#include <stdarg.h>
 #include <sys/eventfd.h>
 #include <sys/wait.h>
 
@@ -362,12 +364,22 @@ TEST(vfs_of_an_iopass_pf_need_its_token)
 
 #define TOKEN_A_STR	"12345678-9abc-def0-0123-456789abcdef"	/* token_a */
 
-/* Start nvme-hello with @argv, its output to @out, stdin from @in (or none). */
-static pid_t hello_start(char *const argv[], const char *out, int in)
+/*
+ * Start nvme-hello with the arguments after @in (NULL-terminated), its
+ * output to @out, stdin from @in (or none).
+ */
+static pid_t hello_start(const char *out, int in, ...)
 {
-	pid_t pid = fork();
-	int fd;
+	char *argv[16] = { "nvme-hello" };
+	int fd, n = 1;
+	va_list ap;
+	pid_t pid;
 
+	va_start(ap, in);
+	while (n < 15 && (argv[n] = va_arg(ap, char *)))
+		n++;
+	va_end(ap);
+	pid = fork();
 	if (pid)
 		return pid;
 	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -433,27 +445,24 @@ static bool file_has(const char *path, const char *needle)
  */
 TEST(two_vfs_two_owners_do_nvme_io)
 {
-	char *pf_argv[] = { "nvme-hello", "-V", "2", "-t", TOKEN_A_STR, NULL, NULL };
-	char *bad_argv[] = { "nvme-hello", "-b", "1", NULL, NULL };
-	char *vf0_argv[] = { "nvme-hello", "-t", TOKEN_A_STR, "-p", "vf0", "-b",
-			     "100", NULL, NULL };
-	char *vf1_argv[] = { "nvme-hello", "-t", TOKEN_A_STR, "-p", "vf1", "-b",
-			     "200", "-I", "0x20000000", NULL, NULL };
-	char pf[32], vf0[32], vf1[32], fault[96];
+	static const struct {
+		const char *lba, *base, *iova;	/* the other's admin SQ */
+	} probe[2] = { { "101", "0x10000000", "0x20000000" },
+		       { "201", "0x20000000", "0x10000000" } };
+	char pf[32], vf[2][32], fault[96];
 	pid_t pfp, a, b;
 	long long end;
-	int in[2];
+	int in[2], i;
 
 	ASSERT_EQ(0, sriov_pf(pf, sizeof(pf)));
 	ASSERT_EQ(0, set_numvfs(pf, "0"));
 	ASSERT_EQ(0, pci_bind(pf, "iopass-pci"));
 	ASSERT_EQ(0, pipe2(in, O_CLOEXEC));
-	pf_argv[5] = pf;
-	pfp = hello_start(pf_argv, "/tmp/pf.out", in[0]);
+	pfp = hello_start("/tmp/pf.out", in[0], "-V", "2", "-t", TOKEN_A_STR, pf,
+			  NULL);
 	close(in[0]);
 	for (end = now_ms() + 60000; now_ms() < end; usleep(50000))
-		if (file_has("/tmp/pf.out", "VFs online") ||
-		    hello_exited(pfp))
+		if (file_has("/tmp/pf.out", "VFs online") || hello_exited(pfp))
 			break;
 	if (!file_has("/tmp/pf.out", "VFs online")) {
 		close(in[1]);
@@ -461,42 +470,148 @@ TEST(two_vfs_two_owners_do_nvme_io)
 		hello_wait(pfp, "/tmp/pf.out");
 	}
 	ASSERT_TRUE(file_has("/tmp/pf.out", "VFs online"));
-	ASSERT_EQ(0, vf_of(pf, 0, vf0, sizeof(vf0)));
-	ASSERT_EQ(0, vf_of(pf, 1, vf1, sizeof(vf1)));
+	ASSERT_EQ(0, vf_of(pf, 0, vf[0], sizeof(vf[0])));
+	ASSERT_EQ(0, vf_of(pf, 1, vf[1], sizeof(vf[1])));
 
-	bad_argv[3] = vf0;
-	EXPECT_EQ(1, hello_wait(hello_start(bad_argv, "/tmp/notoken.out", -1),
-				"/tmp/notoken.out"));
+	EXPECT_EQ(1, hello_wait(hello_start("/tmp/notoken.out", -1, "-b", "1",
+					    vf[0], NULL), "/tmp/notoken.out"));
 	EXPECT_TRUE(file_has("/tmp/notoken.out", "Permission denied"));
 
-	vf0_argv[7] = vf0;
-	vf1_argv[9] = vf1;
-	a = hello_start(vf0_argv, "/tmp/vf0.out", -1);
-	b = hello_start(vf1_argv, "/tmp/vf1.out", -1);
+	a = hello_start("/tmp/vf0.out", -1, "-t", TOKEN_A_STR, "-p", "vf0",
+			"-b", "100", vf[0], NULL);
+	b = hello_start("/tmp/vf1.out", -1, "-t", TOKEN_A_STR, "-p", "vf1",
+			"-b", "200", "-I", "0x20000000", vf[1], NULL);
 	EXPECT_EQ(0, hello_wait(a, "/tmp/vf0.out"));
 	EXPECT_EQ(0, hello_wait(b, "/tmp/vf1.out"));
 	EXPECT_TRUE(file_has("/tmp/vf0.out", "write/read-back of LBA 100: OK"));
 	EXPECT_TRUE(file_has("/tmp/vf1.out", "write/read-back of LBA 200: OK"));
 
 	/* One at a time: the IOMMU records one fault at a time. */
-	char *probe0[] = { "nvme-hello", "-t", TOKEN_A_STR, "-b", "101", "-x",
-			   "0x20000000", vf0, NULL };	/* at VF 1's admin SQ */
-	char *probe1[] = { "nvme-hello", "-t", TOKEN_A_STR, "-b", "201", "-I",
-			   "0x20000000", "-x", "0x10000000", vf1, NULL };
-	struct { char **argv; const char *vf, *iova; } probes[] = {
-		{ probe0, vf0, "0x20000000" }, { probe1, vf1, "0x10000000" },
-	};
-	for (int i = 0; i < 2; i++) {
-		EXPECT_EQ(0, hello_wait(hello_start(probes[i].argv, "/tmp/probe.out", -1),
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(0, hello_wait(hello_start("/tmp/probe.out", -1, "-t",
+						    TOKEN_A_STR, "-b", probe[i].lba,
+						    "-I", probe[i].base, "-x",
+						    probe[i].iova, vf[i], NULL),
 					"/tmp/probe.out"));
 		snprintf(fault, sizeof(fault), "Request device [%s] fault addr %s",
-			 probes[i].vf + 5, probes[i].iova);
+			 vf[i] + 5, probe[i].iova);
 		EXPECT_TRUE(klog_wait(fault, 2000)) TH_LOG("no \"%s\"", fault);
 	}
 
 	close(in[1]);			/* the PF's owner takes the VFs down */
 	EXPECT_EQ(0, hello_wait(pfp, "/tmp/pf.out"));
 	EXPECT_TRUE(file_has("/tmp/pf.out", "VFs removed"));
+	EXPECT_EQ(0, pins_outstanding());
+	pci_release(pf);
+}
+
+/* /dev/vfio/vfio with @bdf's group in it, IOMMU set: 0, fds in *@c, *@g. */
+static int vfio_session(const char *bdf, int *c, int *g)
+{
+	char path[PATH_MAX];
+
+	*c = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/dev/vfio/%d", pci_iommu_group(bdf));
+	*g = open(path, O_RDWR | O_CLOEXEC);
+	if (*c < 0 || *g < 0)
+		return -ENOENT;
+	if (ioctl(*g, VFIO_GROUP_SET_CONTAINER, c) ||
+	    ioctl(*c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+		return -errno;
+	return 0;
+}
+
+/* VFIO_GROUP_GET_DEVICE_FD of "@bdf@opts": the fd or -errno. */
+static int vfio_device(int g, const char *bdf, const char *opts)
+{
+	char name[128];
+	int fd;
+
+	snprintf(name, sizeof(name), "%s%s", bdf, opts);
+	fd = ioctl(g, VFIO_GROUP_GET_DEVICE_FD, name);
+	return fd < 0 ? -errno : fd;
+}
+
+/* VFIO_DEVICE_FEATURE_PCI_VF_TOKEN with @flags (and @token for SET). */
+static int vfio_vf_token(int dev, __u32 flags, const __u8 *token)
+{
+	struct {
+		struct vfio_device_feature f;
+		__u8 uuid[16];
+	} arg = { .f = { .argsz = sizeof(arg),
+			 .flags = flags | VFIO_DEVICE_FEATURE_PCI_VF_TOKEN } };
+
+	if (token)
+		memcpy(arg.uuid, token, 16);
+	return ioctl_errno(dev, VFIO_DEVICE_FEATURE, &arg);
+}
+
+/*
+ * Through iopass_vfio.ko, as DPDK and VFIO users do it: a VF of a PF owned
+ * through iopass joins a container, but its device fd comes only with
+ * "vf_token=<uuid>" after its name (EACCES without or with another,
+ * EINVAL for a malformed option); then the VF is attached and holds off
+ * disabling the VFs.  The PF's owner, through the front too, sets the
+ * token with VFIO_DEVICE_FEATURE_PCI_VF_TOKEN, which a native VF owner
+ * then presents.
+ */
+TEST(vfio_front_vf_needs_vf_token_in_its_name)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	int pfd, ctx, c, g, vfd, c2, g2, pfv, nvfd, other;
+	char pf[32], vf0[32], opts[64];
+	__u32 ioas, ioas2;
+
+	ASSERT_EQ(0, sriov_pf(pf, sizeof(pf)));
+	ASSERT_EQ(0, set_numvfs(pf, "0"));
+	ASSERT_EQ(0, vfio_front_load(""));
+	ASSERT_EQ(0, iopass_own(pf, &pfd, &ctx, &ioas));
+	ASSERT_EQ(0, set_vf_token(pfd, token_a));
+	ASSERT_EQ(0, set_numvfs(pf, "1"));
+	ASSERT_EQ(0, vf_of(pf, 0, vf0, sizeof(vf0)));
+
+	ASSERT_EQ(0, vfio_session(vf0, &c, &g));	/* claimed, not attached */
+	EXPECT_EQ(-EACCES, vfio_device(g, vf0, ""));
+	EXPECT_EQ(-EACCES, vfio_device(g, vf0, " vf_token=fedcba98-0000-0000-0000-000000000000"));
+	EXPECT_EQ(-EINVAL, vfio_device(g, vf0, " vf_token=not-a-uuid"));
+	EXPECT_EQ(-EINVAL, vfio_device(g, vf0, " colour=blue"));
+	snprintf(opts, sizeof(opts), " vf_token=%s", TOKEN_A_STR);
+	vfd = vfio_device(g, vf0, opts);
+	ASSERT_LE(0, vfd);
+	EXPECT_EQ(0, ioctl_errno(vfd, VFIO_DEVICE_GET_INFO, &info));
+	EXPECT_EQ(-ENOTTY, vfio_vf_token(vfd, VFIO_DEVICE_FEATURE_PROBE |
+					 VFIO_DEVICE_FEATURE_SET, NULL));
+	EXPECT_EQ(-EBUSY, set_numvfs(pf, "0"));	/* attached, through the front */
+	close(vfd);
+	close(g);
+	close(c);
+	EXPECT_EQ(0, set_numvfs(pf, "0"));
+	close(pfd);
+
+	/* The PF through the front: it sets the token a native VF presents. */
+	ASSERT_EQ(0, vfio_session(pf, &c2, &g2));
+	pfv = vfio_device(g2, pf, "");
+	ASSERT_LE(0, pfv);
+	EXPECT_EQ(0, vfio_vf_token(pfv, VFIO_DEVICE_FEATURE_PROBE |
+				   VFIO_DEVICE_FEATURE_SET, NULL));
+	EXPECT_EQ(-EINVAL, vfio_vf_token(pfv, VFIO_DEVICE_FEATURE_GET, NULL));
+	EXPECT_EQ(0, vfio_vf_token(pfv, VFIO_DEVICE_FEATURE_SET, token_b));
+	ASSERT_EQ(0, set_numvfs(pf, "1"));
+	other = ctx_open();
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, ioas_alloc(other, &ioas2));
+	nvfd = iopass_open(vf0);
+	ASSERT_LE(0, nvfd);
+	EXPECT_EQ(-EACCES, attach_token(nvfd, other, ioas2, token_a));
+	EXPECT_EQ(0, attach_token(nvfd, other, ioas2, token_b));
+	close(nvfd);
+	close(other);
+	EXPECT_EQ(0, set_numvfs(pf, "0"));
+	close(pfv);
+	close(g2);
+	close(c2);
+	close(ctx);
+	EXPECT_EQ(0, vfio_front_unload());
 	EXPECT_EQ(0, pins_outstanding());
 	pci_release(pf);
 }

@@ -200,6 +200,7 @@ static int iopass_device_attach_claimed(struct iopass_device *idev,
  * iopass_device_attach_ioas() - attach a device to an address space
  * @idev: the device, opened through a front
  * @ioas: the address space; the caller holds a reference
+ * @vf_token: the owner's SR-IOV VF token, or NULL
  *
  * What IOPASS_DEVICE_ATTACH does, for a front that names the IOAS its own
  * way (iopass_vfio.ko: a container).
@@ -207,14 +208,14 @@ static int iopass_device_attach_claimed(struct iopass_device *idev,
  * Return: 0 or the errno documented for IOPASS_DEVICE_ATTACH.
  */
 int iopass_device_attach_ioas(struct iopass_device *idev,
-			      struct iopass_ioas *ioas)
+			      struct iopass_ioas *ioas, const uuid_t *vf_token)
 {
 	int ret;
 
 	ret = iopass_device_enter(idev, true);
 	if (ret)
 		return ret;
-	ret = iopass_device_attach_claimed(idev, ioas, NULL);
+	ret = iopass_device_attach_claimed(idev, ioas, vf_token);
 	iopass_device_exit(idev, true);
 	return ret;
 }

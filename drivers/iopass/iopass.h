@@ -290,7 +290,7 @@ void iopass_device_exit(struct iopass_device *idev, bool write);
 int iopass_device_open_front(struct iopass_device *idev);
 void iopass_device_release_front(struct iopass_device *idev);
 int iopass_device_attach_ioas(struct iopass_device *idev,
-			      struct iopass_ioas *ioas);
+			      struct iopass_ioas *ioas, const uuid_t *vf_token);
 int iopass_device_detach_ioas(struct iopass_device *idev);
 ssize_t iopass_device_rw_user(struct iopass_device *idev, char __user *buf,
 			      size_t count, loff_t pos, bool write);

@@ -450,6 +450,7 @@ static void iopass_pci_vec_local(struct pci_dev *pdev, unsigned int irq)
 		pci_dbg(pdev, "iopass: IRQ %u stays off node %d (%d)\n", irq,
 			node, ret);
 }
+
 /* Route vector @v to @trigger (which the vector now owns). */
 static int iopass_pci_vec_on(struct iopass_pci_device *ipdev, unsigned int v,
 			     struct eventfd_ctx *trigger)

@@ -626,16 +626,18 @@ static int cmd_attach(int argc, char **argv)
 	__u32 ioas;
 	int c;
 
-	while ((c = cmd_getopt(argc, argv, "i:t:", opts)) != -1)
-		if (c == ':' || c == '?')
+	while ((c = cmd_getopt(argc, argv, "i:t:", opts)) != -1) {
+		if (c == ':' || c == '?') {
 			return bad_option(c, argv);
-		else if (c == 't') {
+		} else if (c == 't') {
 			if (parse_uuid(optarg, token))
 				return usage_error("bad VF token '%s': a UUID, as "
 						   "01234567-89ab-cdef-0123-456789abcdef", optarg);
 			has_token = true;
-		} else if (c != 'i' || parse_u64(optarg, &v) || !v || v > UINT32_MAX)
+		} else if (c != 'i' || parse_u64(optarg, &v) || !v || v > UINT32_MAX) {
 			return usage_error("bad option or IOAS ID '%s'", argv[optind - 1]);
+		}
+	}
 	if (argc - optind != 1)
 		return usage_error("one device");
 	d = dev_arg(argc, argv, false);

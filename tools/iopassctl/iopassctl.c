@@ -316,9 +316,9 @@ int parse_uuid(const char *s, unsigned char *out)
 			d++;
 			continue;
 		}
-		if (!isxdigit((unsigned char)s[i]) || !isxdigit((unsigned char)s[i + 1]))
+		if (!isxdigit((unsigned char)s[i]) || !isxdigit((unsigned char)s[i + 1]) ||
+		    sscanf(s + i, "%2hhx", &out[n++]) != 1)
 			return -EINVAL;
-		sscanf(s + i, "%2hhx", &out[n++]);
 		i++;
 	}
 	return 0;

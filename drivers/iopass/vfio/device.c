@@ -295,6 +295,45 @@ static int iopass_vfio_reset(struct iopass_device *idev)
 	return ret == -EOPNOTSUPP ? -EINVAL : ret;	/* VFIO: no reset_works */
 }
 
+/*
+ * VFIO_DEVICE_FEATURE: of the features, the SR-IOV VF token (SET, or
+ * PROBE) on a physical function; the others (migration, power) are not
+ * served: ENOTTY, as for a device without them.
+ */
+static int iopass_vfio_feature(struct iopass_device *idev, void __user *uarg)
+{
+	size_t minsz = offsetofend(struct vfio_device_feature, flags);
+	struct iopass_device_info di = { .size = sizeof(di) };
+	struct iopass_vf_token set = { .size = sizeof(set) };
+	struct vfio_device_feature feat;
+	int ret;
+
+	if (copy_from_user(&feat, uarg, minsz))
+		return -EFAULT;
+	if (feat.argsz < minsz ||
+	    feat.flags & ~(VFIO_DEVICE_FEATURE_MASK | VFIO_DEVICE_FEATURE_GET |
+			   VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_PROBE))
+		return -EINVAL;
+	if ((feat.flags & VFIO_DEVICE_FEATURE_MASK) != VFIO_DEVICE_FEATURE_PCI_VF_TOKEN)
+		return -ENOTTY;
+	ret = iopass_device_call(idev, IOPASS_DEVICE_GET_INFO, &di);
+	if (ret)
+		return ret;
+	if (!(di.device_flags & IOPASS_DEVICE_FLAGS_SRIOV_PF))
+		return -ENOTTY;
+	/* SET only, with the UUID after the header; PROBE asks just that. */
+	if (!(feat.flags & VFIO_DEVICE_FEATURE_SET) ||
+	    feat.flags & VFIO_DEVICE_FEATURE_GET)
+		return -EINVAL;
+	if (feat.flags & VFIO_DEVICE_FEATURE_PROBE)
+		return 0;
+	if (feat.argsz < minsz + sizeof(set.vf_token))
+		return -EINVAL;
+	if (copy_from_user(set.vf_token, uarg + minsz, sizeof(set.vf_token)))
+		return -EFAULT;
+	return iopass_device_call(idev, IOPASS_DEVICE_SET_VF_TOKEN, &set);
+}
+
 static long iopass_vfio_device_ioctl(struct file *filp, unsigned int cmd,
 				     unsigned long arg)
 {
@@ -312,8 +351,10 @@ static long iopass_vfio_device_ioctl(struct file *filp, unsigned int cmd,
 		return iopass_vfio_set_irqs(vdev->idev, uarg);
 	case VFIO_DEVICE_RESET:
 		return iopass_vfio_reset(vdev->idev);
+	case VFIO_DEVICE_FEATURE:
+		return iopass_vfio_feature(vdev->idev, uarg);
 	default:
-		/* Hot reset, device features (migration): not served. */
+		/* Hot reset: not served. */
 		return -ENOTTY;
 	}
 }

@@ -90,11 +90,24 @@ static void iopass_vfio_group_release_devs(struct iopass_vfio_group *group)
 	}
 }
 
+/* Does @idev's ATTACH need an SR-IOV VF token (GET_INFO says so)? */
+static bool iopass_vfio_wants_token(struct iopass_device *idev)
+{
+	struct iopass_device_info info = { .size = sizeof(info) };
+
+	return !iopass_device_call(idev, IOPASS_DEVICE_GET_INFO, &info) &&
+	       info.device_flags & (IOPASS_DEVICE_FLAGS_VF_TOKEN |
+				    IOPASS_DEVICE_FLAGS_SRIOV_PF);
+}
+
 /**
  * iopass_vfio_group_claim() - open the group's iopass devices and attach
  *	them to @ioas
  * @group: a group joining a container (iopass_vfio_lock held)
  * @ioas: the container's address space
+ *
+ * A device whose attach needs an SR-IOV VF token stays opened but not
+ * attached until VFIO_GROUP_GET_DEVICE_FD gives the token.
  *
  * Return: 0; -EBUSY if one is open through the char device; -ENODEV if
  * the group has no device left; or the attach errno.  All or nothing.
@@ -124,7 +137,12 @@ int iopass_vfio_group_claim(struct iopass_vfio_group *group,
 		      group->nr_devs == max ? -EAGAIN :	/* bound meanwhile */
 		      iopass_device_open_front(idev);
 		if (!ret) {
-			ret = iopass_device_attach_ioas(idev, ioas);
+			ret = iopass_device_attach_ioas(idev, ioas, NULL);
+			/* Attached at GET_DEVICE_FD, which names the token. */
+			if (ret == -EACCES && iopass_vfio_wants_token(idev)) {
+				group->devs[group->nr_devs].token_ioas = ioas;
+				ret = 0;
+			}
 			if (ret)
 				iopass_device_release_front(idev);
 		}
@@ -273,17 +291,61 @@ static int iopass_vfio_group_unset_container(struct iopass_vfio_group *group)
 	return ret;
 }
 
+/*
+ * "vf_token=<uuid>" after the device's name, as VFIO takes it: for a VF of
+ * a PF owned through iopass, attach it with the token; for an SR-IOV PF,
+ * attach it with the token if its VFs are in use, else make it the token.
+ * 0, or -EINVAL for an option that is not that, or a token where none
+ * applies; -EACCES for a missing or wrong one (iopass_pci_claim()).
+ */
+static int iopass_vfio_claim_token(struct iopass_vfio_claim *claim,
+				   char *opts)
+{
+	struct iopass_vf_token set = { .size = sizeof(set) };
+	const uuid_t *token = NULL;
+	uuid_t uuid;
+	char *opt;
+	int ret;
+
+	while ((opt = strsep(&opts, " "))) {
+		if (!*opt)
+			continue;
+		if (token || strncmp(opt, "vf_token=", 9) ||
+		    uuid_parse(opt + 9, &uuid))
+			return -EINVAL;
+		token = &uuid;
+	}
+	if (claim->token_ioas) {
+		if (!token)
+			return -EACCES;
+		ret = iopass_device_attach_ioas(claim->idev, claim->token_ioas,
+						token);
+		if (!ret)
+			claim->token_ioas = NULL;
+		return ret;
+	}
+	if (!token)
+		return 0;
+	/* Attached already: a PF whose VFs are not in use takes it as its token. */
+	export_uuid(set.vf_token, token);
+	ret = iopass_device_call(claim->idev, IOPASS_DEVICE_SET_VF_TOKEN, &set);
+	return ret == -ENOTTY ? -EINVAL : ret;
+}
+
 static int iopass_vfio_group_get_device_fd(struct iopass_vfio_group *group,
 					   char __user *uname)
 {
 	struct iopass_vfio_claim *claim = NULL;
+	char *name, *opts;
 	unsigned int i;
-	char *name;
 	int ret;
 
 	name = strndup_user(uname, PAGE_SIZE);
 	if (IS_ERR(name))
 		return PTR_ERR(name);
+	opts = strchr(name, ' ');
+	if (opts)
+		*opts++ = 0;
 	mutex_lock(&iopass_vfio_lock);
 	ret = -EINVAL;		/* no container, or its IOMMU not set */
 	if (group->devs) {
@@ -293,7 +355,9 @@ static int iopass_vfio_group_get_device_fd(struct iopass_vfio_group *group,
 				    name))
 				claim = &group->devs[i];
 	}
-	if (claim) {
+	if (claim)
+		ret = iopass_vfio_claim_token(claim, opts);
+	if (claim && !ret) {
 		ret = iopass_vfio_device_open(group, claim);
 		if (ret >= 0) {
 			group->device_fds++;

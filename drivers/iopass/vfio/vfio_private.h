@@ -43,10 +43,16 @@ struct iopass_vfio_group;
  *	at revoke, detach and release, which may come after the last device
  *	fd is gone (the group fd ends the session), and must reach the
  *	mappings of every device fd the session opened
+ * @token_ioas: while the device waits for its SR-IOV VF token (a VF of a
+ *	PF owned through iopass, or such a PF whose VFs are in use): opened
+ *	but not attached, until VFIO_GROUP_GET_DEVICE_FD names it with
+ *	"vf_token=<uuid>"; the address space it then attaches to.  NULL once
+ *	attached
  */
 struct iopass_vfio_claim {
 	struct iopass_device *idev;
 	struct inode *inode;
+	struct iopass_ioas *token_ioas;
 };
 
 /**

@@ -290,7 +290,7 @@ static __u16 submit(struct nvme_queue *q, struct nvme_sqe *cmd)
  * @result.
  */
 static __u16 complete(struct nvme_queue *q, __u16 cid, const char *what,
-		     __u32 *result)
+		      __u32 *result)
 {
 	struct pollfd pfd = { .fd = irq_fd, .events = POLLIN };
 	long deadline = now_ms() + CMD_TIMEOUT_MS, left;
@@ -683,6 +683,7 @@ struct sec_ctrl {
 	__u16 vfn, nvq, nvi;		/* VF number (from 1), queues, interrupts */
 	__u8 rsvd2[18];
 };
+
 static_assert(sizeof(struct sec_ctrl) == 32, "entries are 32 bytes");
 
 #define MAX_SEC		127		/* entries a list page holds */
