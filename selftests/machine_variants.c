@@ -487,6 +487,7 @@ TEST(two_vfs_two_owners_do_nvme_io)
 	EXPECT_TRUE(file_has("/tmp/vf1.out", "write/read-back of LBA 200: OK"));
 
 	/* One at a time: the IOMMU records one fault at a time. */
+	klog_mark("iopass-rig: expect dmar\n");
 	for (i = 0; i < 2; i++) {
 		EXPECT_EQ(0, hello_wait(hello_start("/tmp/probe.out", -1, "-t",
 						    TOKEN_A_STR, "-b", probe[i].lba,
@@ -497,6 +498,7 @@ TEST(two_vfs_two_owners_do_nvme_io)
 			 vf[i] + 5, probe[i].iova);
 		EXPECT_TRUE(klog_wait(fault, 2000)) TH_LOG("no \"%s\"", fault);
 	}
+	klog_mark("iopass-rig: expect-end\n");
 
 	close(in[1]);			/* the PF's owner takes the VFs down */
 	EXPECT_EQ(0, hello_wait(pfp, "/tmp/pf.out"));

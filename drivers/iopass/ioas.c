@@ -1004,7 +1004,8 @@ iopass_ioas_attach(struct iopass_ioas *ioas, struct iommu_group *group,
 	list_add_tail(&dom->node, &ioas->domains);
 out_attached:
 	dom->users++;
-	if (dev_to_node(dev) != NUMA_NO_NODE)
+	/* A mock has no group, and @dev is its own handle: no node. */
+	if (group && dev_to_node(dev) != NUMA_NO_NODE)
 		ioas->nodes[dev_to_node(dev)].devices++;
 	kref_get(&ioas->kref);
 	mutex_unlock(&ioas->lock);
@@ -1036,7 +1037,7 @@ void iopass_ioas_detach(struct iopass_ioas *ioas, struct iopass_domain *dom,
 	mutex_lock(&ioas->lock);
 	dom->ops->detach(dom, group, dev);
 	iopass_ioas_del_resv(ioas, group);
-	if (dev_to_node(dev) != NUMA_NO_NODE)
+	if (group && dev_to_node(dev) != NUMA_NO_NODE)
 		ioas->nodes[dev_to_node(dev)].devices--;
 	if (!--dom->users) {
 		/* No device uses it: its page tables go, the pins stay. */
