@@ -78,6 +78,7 @@ for kver in $kvers; do
 	rm -rf "$root" && mkdir -p "$root"/{bin,dev,proc,sys,tmp,iopass/bin,lib/modules/vfio}
 	cp /bin/busybox "$root/bin/busybox"
 	cp "$RIG_DIR/guest-init.sh" "$root/init"
+	cp "$RIG_DIR/tap.sh" "$root/iopass/tap.sh"
 	cp "$TOP_DIR/build/$kver/src/drivers/iopass/"{iopass,iopass_vfio}.ko "$root/iopass/"
 	cp "$TOP_DIR/build/tools-static/iopass-bench" "$root/iopass/bin/"
 	if [ -n "$MODDIR" ]; then

@@ -10,6 +10,7 @@
 #   rig: end                      (all done; missing means a crash)
 # The kernel log goes to ttyS0, which the host scans (scan-log.py).
 export PATH=/iopass/bin:/bin:/sbin
+. /iopass/tap.sh	# the module helpers (tools/testing/vm/tap.sh)
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -115,10 +116,7 @@ suite_fuzz() {
 # kernel command line.  A stock kernel's vfio modules are in
 # /lib/modules/vfio/ (irqbypass, which they need, loaded above).
 suite_bench() {
-	for m in vfio vfio_iommu_type1 vfio_virqfd vfio-pci-core vfio-pci; do
-		[ -e /lib/modules/vfio/$m.ko ] || continue
-		insmod /lib/modules/vfio/$m.ko || echo "bench: error insmod $m.ko failed"
-	done
+	kernel_vfio_load || echo "bench: error: the kernel's vfio would not load"
 	insmod $IOPASS_KO || echo "bench: error insmod iopass.ko failed"
 	# The pool hugepages= reserved at boot, which the 64 above shrank.
 	echo "${rig_bench_hugepages:-64}" > /proc/sys/vm/nr_hugepages
@@ -131,9 +129,7 @@ suite_bench() {
 	# The same rows through iopass's own VFIO front (iopass-bench
 	# --front): the kernel's vfio out, iopass_vfio.ko in; the two cannot
 	# both hold /dev/vfio/vfio.
-	for m in vfio_pci vfio_pci_core vfio_iommu_type1 vfio_virqfd vfio; do
-		rmmod $m 2>/dev/null
-	done
+	kernel_vfio_unload
 	insmod /iopass/iopass_vfio.ko || echo "bench: error insmod iopass_vfio.ko failed"
 	run iopass-bench-front /iopass/bin/iopass-bench --front "$@"
 	rmmod iopass_vfio

@@ -15,10 +15,7 @@ PCI=/sys/bus/pci
 front=${1:-iopass}
 . /iopass/tap.sh
 
-for m in ccp kvm kvm-amd; do	# none on the debug kernel: built in
-	[ -e /lib/modules/kvm/$m.ko ] && insmod /lib/modules/kvm/$m.ko
-done
-[ -c /dev/kvm ]
+kvm_load
 result $? "KVM in the outer guest (/dev/kvm)"
 
 bdf=$(nvme_bdf)
@@ -34,9 +31,7 @@ if [ "$front" = iopass ]; then
 	# rig_nested_debug=1: every MAP_DMA and UNMAP_DMA in the kernel log.
 	insmod /iopass/iopass_vfio.ko ${rig_nested_debug:+dyndbg=+p}
 else
-	for m in vfio vfio_iommu_type1 vfio_virqfd vfio-pci-core vfio-pci; do
-		[ -e /lib/modules/vfio/$m.ko ] && insmod /lib/modules/vfio/$m.ko
-	done
+	kernel_vfio_load
 	echo vfio-pci >$PCI/devices/$bdf/driver_override
 	echo $bdf >$PCI/drivers_probe
 fi

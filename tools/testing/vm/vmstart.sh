@@ -19,25 +19,16 @@ to() {
 	[ -e $PCI/devices/$bdf/driver ] && echo $bdf >$PCI/devices/$bdf/driver/unbind
 	if [ "$1" = vfio ]; then
 		rmmod iopass_vfio 2>/dev/null
-		for m in vfio vfio_iommu_type1 vfio_virqfd vfio-pci-core vfio-pci; do
-			[ -e /lib/modules/vfio/$m.ko ] || continue
-			loaded "$m" || insmod /lib/modules/vfio/$m.ko
-		done
+		kernel_vfio_load
 		echo vfio-pci >$PCI/devices/$bdf/driver_override
 	else
-		for m in vfio_pci vfio_pci_core vfio_iommu_type1 vfio_virqfd vfio; do
-			loaded $m && rmmod $m
-		done
+		kernel_vfio_unload
 		loaded iopass_vfio || insmod /iopass/iopass_vfio.ko
 		echo iopass-pci >$PCI/devices/$bdf/driver_override
 	fi
 	echo $bdf >$PCI/drivers_probe
 }
 
-# Whether module $1 (dashes or underscores) is loaded.
-loaded() {
-	[ -e /sys/module/$(echo "$1" | tr - _)/initstate ]
-}
 
 # One start: seconds from QEMU's start to "nested: init" on its console.
 start_once() {
@@ -63,9 +54,7 @@ start_once() {
 
 median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-for m in ccp kvm kvm-amd; do
-	[ -e /lib/modules/kvm/$m.ko ] && insmod /lib/modules/kvm/$m.ko
-done
+kvm_load
 insmod /iopass/iopass.ko
 bdf=$(nvme_bdf)
 [ -c /dev/kvm ] && [ -n "$bdf" ]
