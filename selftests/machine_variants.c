@@ -285,7 +285,8 @@ static int vf_of(const char *pf, int n, char *bdf, size_t len)
  * creates two VFs, which bind to iopass-pci by themselves.  A VF attaches
  * only with the token (EACCES without it or with another); the PF reset,
  * and disabling the VFs, are refused while they are in use; a new PF owner
- * must present the token while a VF is attached.
+ * must present the token while a VF is attached, and voids it by attaching
+ * without it while none is.
  */
 TEST(vfs_of_an_iopass_pf_need_its_token)
 {
@@ -350,6 +351,16 @@ TEST(vfs_of_an_iopass_pf_need_its_token)
 	ASSERT_LE(0, vfd1);
 	EXPECT_EQ(0, attach_token(vfd1, other, ioas2, token_a));
 	close(vfd1);
+	EXPECT_EQ(0, device_detach(vfd));
+
+	/* With no VF attached, a PF owner without the token voids it. */
+	close(pfd);
+	pfd = iopass_open(pf);
+	ASSERT_LE(0, pfd);
+	EXPECT_EQ(0, attach_token(pfd, ctx, ioas, NULL));
+	EXPECT_EQ(-EACCES, attach_token(vfd, other, ioas2, token_a));
+	EXPECT_EQ(0, set_vf_token(pfd, token_b));
+	EXPECT_EQ(0, attach_token(vfd, other, ioas2, token_b));
 	EXPECT_EQ(0, device_detach(vfd));
 	EXPECT_EQ(0, set_numvfs(pf, "0"));
 	EXPECT_EQ(-ENOENT, vf_of(pf, 0, vf0, sizeof(vf0)));

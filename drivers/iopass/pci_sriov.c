@@ -16,7 +16,12 @@
  * VF token the PF's owner set, a UUID they share, as VFIO's vf_token.  The
  * token starts random, so no VF attaches before a PF owner has set one.
  * While VFs are attached with it, the PF attaches only with the same
- * token, so the trust cannot pass to a new PF owner the VFs do not know.
+ * token, so the trust cannot pass to a new PF owner the VFs do not know;
+ * and a PF owner who attaches without it (no VF attached) makes it random
+ * again, so that no VF attaches on a token its owner never knew.  The
+ * check and the count of VF users share one lock: a VF attaching while a
+ * new PF owner attaches either counts first (the PF then needs the token)
+ * or finds the token voided.
  *
  * What the PF's owner cannot do is reach past its VFs: the SR-IOV
  * capability is read-only to it (pci_config.c), the PF is not reset while
@@ -165,6 +170,13 @@ int iopass_pci_claim(struct iopass_device *idev, const uuid_t *vf_token)
 				ret = -EACCES;
 		} else if (vf_token) {
 			uuid_copy(&sriov->token, vf_token);	/* as SET_VF_TOKEN */
+		} else {
+			/*
+			 * An owner who shows no token voids the last one: no
+			 * VF attaches on the word of an owner who is gone,
+			 * under one who never knew it.
+			 */
+			uuid_gen(&sriov->token);
 		}
 		mutex_unlock(&sriov->lock);
 		if (ret)

@@ -374,7 +374,8 @@ enum iopass_device_attach_flags {
  * PF's owner can reset and reconfigure its VFs, and the token is how a VF's
  * owner says it trusts it.  While any such VF is attached, the PF itself
  * attaches only with the same token, so the VFs' trust cannot pass to a
- * new PF owner unknown to them.
+ * new PF owner unknown to them; while none is, a PF attaching with a token
+ * sets it, and one attaching without makes it random (to be set).
  *
  * Let the device's DMA reach what @ioas_id maps, and nothing else.  The
  * device joins an IOMMU domain of the IOAS that its IOMMU can use, or a new
@@ -710,8 +711,9 @@ struct iopass_device_reset {
  * Set the secret that the owners of this PF's virtual functions must
  * present to attach them (IOPASS_DEVICE_ATTACH with IOPASS_ATTACH_VF_TOKEN).
  * Until a PF owner sets one, the token is random and no VF can be attached.
- * The token stays with the PF while it is bound to iopass, across owners;
- * VFs attached already keep running.  The VFs themselves are created by
+ * It stays with the PF while it is bound to iopass, across owners, except
+ * that a PF owner who attaches without it (while no VF is attached) makes
+ * it random again.  VFs attached already keep running.  The VFs themselves are created by
  * the administrator, by writing the count to the PF's sriov_numvfs in sysfs
  * (iopassctl sriov), and bind to iopass-pci.
  *
