@@ -116,10 +116,12 @@ vm() {
 	# boot, now and then, on the kernel's vfio-pci as well (a TCG/SVM
 	# problem: Documentation/vfio-compat.rst).  The suite prints a line
 	# every 30 s while alive, so 240 s of silence means that; the boot
-	# is then run once more, and the step says so.
+	# is then run again, up to twice more, and the step says so.  The
+	# stopped boot's logs stay in build/vm-NAME.stopped-N.
 	if [[ $suite == nested* ]]; then
-		quiet=240 tries=2
+		quiet=240 tries=3
 	fi
+	rm -rf "$out".stopped-*
 	while :; do
 		rm -rf "$out" && mkdir -p "$out"
 		RIG_QUIET=$quiet RIG_VARIANT=$variant RIG_ONLY=$only \
@@ -128,7 +130,8 @@ vm() {
 		tries=$((tries - 1))
 		[ $tries -gt 0 ] &&
 			grep -q '^rig: watchdog' "$out/results.log" 2>/dev/null || break
-		echo "  $name: the outer guest stopped (watchdog); once more"
+		echo "  $name: the outer guest stopped (watchdog; logs: $out.stopped-$tries); once more"
+		mv "$out" "$out.stopped-$tries"
 	done
 	if [ $rc != 0 ]; then
 		sed 's/^/     | /' "$out/run.log" | tail -n 40
