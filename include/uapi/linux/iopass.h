@@ -713,9 +713,9 @@ struct iopass_device_reset {
  * Until a PF owner sets one, the token is random and no VF can be attached.
  * It stays with the PF while it is bound to iopass, across owners, except
  * that a PF owner who attaches without it (while no VF is attached) makes
- * it random again.  VFs attached already keep running.  The VFs themselves are created by
- * the administrator, by writing the count to the PF's sriov_numvfs in sysfs
- * (iopassctl sriov), and bind to iopass-pci.
+ * it random again.  VFs attached already keep running.  The VFs themselves
+ * are created by the administrator, by writing the count to the PF's
+ * sriov_numvfs in sysfs (iopassctl sriov), and bind to iopass-pci.
  *
  * Return: 0, or
  * ENOTTY: the device is not an SR-IOV physical function;
