@@ -223,22 +223,16 @@ static void iopass_ioas_count_nodes(struct iopass_ioas *ioas,
 				    struct page **pages, unsigned long npages,
 				    bool add)
 {
+	long delta = add ? 1 : -1;
 	unsigned long i;
 
 	lockdep_assert_held(&ioas->lock);
 	if (nr_node_ids == 1) {
-		if (add)
-			ioas->nodes[0].pinned += npages;
-		else
-			ioas->nodes[0].pinned -= npages;
+		ioas->nodes[0].pinned += delta * (long)npages;
 		return;
 	}
-	for (i = 0; i < npages; i++) {
-		if (add)
-			ioas->nodes[page_to_nid(pages[i])].pinned++;
-		else
-			ioas->nodes[page_to_nid(pages[i])].pinned--;
-	}
+	for (i = 0; i < npages; i++)
+		ioas->nodes[page_to_nid(pages[i])].pinned += delta;
 }
 
 /*

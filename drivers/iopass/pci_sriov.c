@@ -57,6 +57,7 @@ int iopass_pci_sriov_probe(struct iopass_pci_device *ipdev)
 {
 	struct pci_dev *pdev = ipdev->pdev;
 	struct iopass_pci_device *pf;
+	struct pci_driver *pf_drv;
 
 	if (pdev->is_virtfn) {
 		/*
@@ -64,9 +65,10 @@ int iopass_pci_sriov_probe(struct iopass_pci_device *ipdev)
 		 * this VF does (its remove disables the VFs first).  NULL
 		 * drvdata: the PF is still being refused at its own probe.
 		 */
-		if (!iopass_pci_is_ours(pci_dev_driver(pci_physfn(pdev))))
+		pf_drv = pci_dev_driver(pci_physfn(pdev));
+		if (!iopass_pci_is_ours(pf_drv))
 			return 0;
-		pf = pci_iov_get_pf_drvdata(pdev, pci_dev_driver(pci_physfn(pdev)));
+		pf = pci_iov_get_pf_drvdata(pdev, pf_drv);
 		ipdev->pf = IS_ERR(pf) ? NULL : pf;
 		return 0;
 	}
