@@ -321,13 +321,24 @@ static inline int ioas_unmap(int ctx, __u32 id, __u64 iova, __u64 len,
 	return ret;
 }
 
-static inline int device_attach(int dev, int ctx, __u32 id)
+/* IOPASS_DEVICE_ATTACH presenting @vf_token (16 bytes) unless it is NULL. */
+static inline int device_attach_token(int dev, int ctx, __u32 id,
+				      const __u8 *vf_token)
 {
 	struct iopass_device_attach cmd = {
 		.size = sizeof(cmd), .ctx_fd = ctx, .ioas_id = id,
 	};
 
+	if (vf_token) {
+		cmd.flags = IOPASS_ATTACH_VF_TOKEN;
+		memcpy(cmd.vf_token, vf_token, sizeof(cmd.vf_token));
+	}
 	return ioctl_errno(dev, IOPASS_DEVICE_ATTACH, &cmd);
+}
+
+static inline int device_attach(int dev, int ctx, __u32 id)
+{
+	return device_attach_token(dev, ctx, id, NULL);
 }
 
 /* IOPASS_DEVICE_SET_IRQS; 0 or -errno. */

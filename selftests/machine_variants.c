@@ -241,19 +241,6 @@ static const __u8 token_a[16] = { 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0
 				   0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef };
 static const __u8 token_b[16] = { 0xfe, 0xdc, 0xba, 0x98 };
 
-static int attach_token(int dev, int ctx, __u32 ioas, const __u8 *token)
-{
-	struct iopass_device_attach cmd = {
-		.size = sizeof(cmd), .ctx_fd = ctx, .ioas_id = ioas,
-	};
-
-	if (token) {
-		cmd.flags = IOPASS_ATTACH_VF_TOKEN;
-		memcpy(cmd.vf_token, token, 16);
-	}
-	return ioctl_errno(dev, IOPASS_DEVICE_ATTACH, &cmd);
-}
-
 static int set_vf_token(int dev, const __u8 *token)
 {
 	struct iopass_vf_token cmd = { .size = sizeof(cmd) };
@@ -315,11 +302,11 @@ TEST(vfs_of_an_iopass_pf_need_its_token)
 	vfd = iopass_open(vf0);
 	ASSERT_LE(0, vfd);
 	EXPECT_TRUE(device_flags(vfd) & IOPASS_DEVICE_FLAGS_VF_TOKEN);
-	EXPECT_EQ(-EACCES, attach_token(vfd, other, ioas2, NULL));
-	EXPECT_EQ(-EACCES, attach_token(vfd, other, ioas2, token_b));
+	EXPECT_EQ(-EACCES, device_attach_token(vfd, other, ioas2, NULL));
+	EXPECT_EQ(-EACCES, device_attach_token(vfd, other, ioas2, token_b));
 	EXPECT_TRUE(klog_has("wrong VF token"));
 	EXPECT_EQ(-EPERM, dev_command(vfd, 0x2, true));	/* not attached */
-	EXPECT_EQ(0, attach_token(vfd, other, ioas2, token_a));
+	EXPECT_EQ(0, device_attach_token(vfd, other, ioas2, token_a));
 	EXPECT_EQ(-ENOTTY, set_vf_token(vfd, token_b));	/* a VF has none */
 	/* A token where none applies: the nvme with no SR-IOV. */
 	ASSERT_EQ(0, pci_find(NVME_VENDOR, NVME_DEVICE, ALONE_IN_GROUP, 0,
@@ -328,7 +315,7 @@ TEST(vfs_of_an_iopass_pf_need_its_token)
 		ASSERT_EQ(0, pci_bind(nvme, "iopass-pci"));
 		odev = iopass_open(nvme);
 		ASSERT_LE(0, odev);
-		EXPECT_EQ(-EINVAL, attach_token(odev, other, ioas2, token_a));
+		EXPECT_EQ(-EINVAL, device_attach_token(odev, other, ioas2, token_a));
 		close(odev);
 		pci_release(nvme);
 	}
@@ -342,14 +329,14 @@ TEST(vfs_of_an_iopass_pf_need_its_token)
 	close(pfd);
 	pfd = iopass_open(pf);
 	ASSERT_LE(0, pfd);
-	EXPECT_EQ(-EACCES, attach_token(pfd, ctx, ioas, NULL));
-	EXPECT_EQ(-EACCES, attach_token(pfd, ctx, ioas, token_b));
-	EXPECT_EQ(0, attach_token(pfd, ctx, ioas, token_a));
+	EXPECT_EQ(-EACCES, device_attach_token(pfd, ctx, ioas, NULL));
+	EXPECT_EQ(-EACCES, device_attach_token(pfd, ctx, ioas, token_b));
+	EXPECT_EQ(0, device_attach_token(pfd, ctx, ioas, token_a));
 
 	/* The second VF works alike; detached, the VFs can go. */
 	vfd1 = iopass_open(vf1);
 	ASSERT_LE(0, vfd1);
-	EXPECT_EQ(0, attach_token(vfd1, other, ioas2, token_a));
+	EXPECT_EQ(0, device_attach_token(vfd1, other, ioas2, token_a));
 	close(vfd1);
 	EXPECT_EQ(0, device_detach(vfd));
 
@@ -357,10 +344,10 @@ TEST(vfs_of_an_iopass_pf_need_its_token)
 	close(pfd);
 	pfd = iopass_open(pf);
 	ASSERT_LE(0, pfd);
-	EXPECT_EQ(0, attach_token(pfd, ctx, ioas, NULL));
-	EXPECT_EQ(-EACCES, attach_token(vfd, other, ioas2, token_a));
+	EXPECT_EQ(0, device_attach_token(pfd, ctx, ioas, NULL));
+	EXPECT_EQ(-EACCES, device_attach_token(vfd, other, ioas2, token_a));
 	EXPECT_EQ(0, set_vf_token(pfd, token_b));
-	EXPECT_EQ(0, attach_token(vfd, other, ioas2, token_b));
+	EXPECT_EQ(0, device_attach_token(vfd, other, ioas2, token_b));
 	EXPECT_EQ(0, device_detach(vfd));
 	EXPECT_EQ(0, set_numvfs(pf, "0"));
 	EXPECT_EQ(-ENOENT, vf_of(pf, 0, vf0, sizeof(vf0)));
@@ -615,8 +602,8 @@ TEST(vfio_front_vf_needs_vf_token_in_its_name)
 	ASSERT_EQ(0, ioas_alloc(other, &ioas2));
 	nvfd = iopass_open(vf0);
 	ASSERT_LE(0, nvfd);
-	EXPECT_EQ(-EACCES, attach_token(nvfd, other, ioas2, token_a));
-	EXPECT_EQ(0, attach_token(nvfd, other, ioas2, token_b));
+	EXPECT_EQ(-EACCES, device_attach_token(nvfd, other, ioas2, token_a));
+	EXPECT_EQ(0, device_attach_token(nvfd, other, ioas2, token_b));
 	close(nvfd);
 	close(other);
 	EXPECT_EQ(0, set_numvfs(pf, "0"));
@@ -654,7 +641,7 @@ TEST(pf_unbind_revokes_the_vf_owners)
 	ASSERT_EQ(0, ioas_alloc(other, &ioas2));
 	vfd = iopass_open(vf0);
 	ASSERT_LE(0, vfd);
-	ASSERT_EQ(0, attach_token(vfd, other, ioas2, token_b));
+	ASSERT_EQ(0, device_attach_token(vfd, other, ioas2, token_b));
 	buf = mmap(NULL, 4 * SZ_4K, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	ASSERT_NE(MAP_FAILED, buf);

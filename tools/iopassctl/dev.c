@@ -308,6 +308,15 @@ static struct dev *dev_arg(int argc, char **argv, bool drive)
 	return drive ? dev_drive(argv[optind++]) : dev_get(argv[optind++]);
 }
 
+/* A VF token argument into @out: 0, or a usage error's status. */
+static int vf_token_arg(const char *s, __u8 *out)
+{
+	if (!parse_uuid(s, out))
+		return 0;
+	return usage_error("bad VF token '%s': a UUID, as "
+			   "01234567-89ab-cdef-0123-456789abcdef", s);
+}
+
 /* For commands without options: EXIT_USAGE if one is given. */
 static int no_options(int argc, char **argv)
 {
@@ -322,12 +331,8 @@ static int no_options(int argc, char **argv)
 
 #define MAX_NODES	64
 
-/*
- * Where device @name is and where the memory it can reach is: its NUMA
- * node and local CPUs, its address space's pinned pages per node, and one
- * sentence of both ("locality").  0, or an errno for sysfs.
- */
-static int show_locality(const char *name)
+/* show_locality() without the failure message: 0, or an errno for sysfs. */
+static int print_locality(const char *name)
 {
 	unsigned long long pages[MAX_NODES] = { 0 }, total = 0, v;
 	char path[PATH_MAX], val[1024], cpus[256], words[512], *p, *end;
@@ -392,6 +397,19 @@ static int show_locality(const char *name)
 	return 0;
 }
 
+/*
+ * Where device @name is and where the memory it can reach is: its NUMA
+ * node and local CPUs, its address space's pinned pages per node, and one
+ * sentence of both ("locality").  EXIT_OK, or fail()'s status.
+ */
+static int show_locality(const char *name)
+{
+	int err = print_locality(name);
+
+	return err ? fail(err, "is iopass.ko older than this iopassctl?",
+			  "cannot read the NUMA attributes of %s", name) : EXIT_OK;
+}
+
 /* ---- info ---- */
 
 static int cmd_info(int argc, char **argv)
@@ -402,7 +420,6 @@ static int cmd_info(int argc, char **argv)
 	struct iopass_irq_info ii;
 	struct dev *d;
 	__u32 i, a;
-	int c;
 
 	if (no_options(argc, argv))
 		return EXIT_USAGE;
@@ -425,10 +442,8 @@ static int cmd_info(int argc, char **argv)
 	if (info.device_flags & IOPASS_DEVICE_FLAGS_VF_TOKEN)
 		out_str("sriov", "SR-IOV:", "virtual function of a PF owned through iopass: "
 			"'attach --vf-token' with the PF owner's token");
-	c = show_locality(d->name);
-	if (c)
-		return fail(c, "is iopass.ko older than this iopassctl?",
-			    "cannot read the NUMA attributes of %s", d->name);
+	if (show_locality(d->name))
+		return cmd_status;
 	say("regions:\n  %-7s %-12s %-10s %s\n", "REGION", "SIZE", "ACCESS",
 	    "NOT MAPPABLE");
 	out_arr("regions");
@@ -630,9 +645,8 @@ static int cmd_attach(int argc, char **argv)
 		if (c == ':' || c == '?') {
 			return bad_option(c, argv);
 		} else if (c == 't') {
-			if (parse_uuid(optarg, token))
-				return usage_error("bad VF token '%s': a UUID, as "
-						   "01234567-89ab-cdef-0123-456789abcdef", optarg);
+			if (vf_token_arg(optarg, token))
+				return cmd_status;
 			has_token = true;
 		} else if (c != 'i' || parse_u64(optarg, &v) || !v || v > UINT32_MAX) {
 			return usage_error("bad option or IOAS ID '%s'", argv[optind - 1]);
@@ -1440,7 +1454,6 @@ static int cmd_stats(int argc, char **argv)
 	};
 	char name[32], bdf[32], path[PATH_MAX], val[64];
 	size_t i;
-	int err;
 
 	if (no_options(argc, argv))
 		return EXIT_USAGE;
@@ -1457,11 +1470,7 @@ static int cmd_stats(int argc, char **argv)
 			return fail(errno, NULL, "cannot read %s", path);
 		out_u64(attrs[i], attrs[i], strtoull(val, NULL, 0));
 	}
-	err = show_locality(name);
-	if (err)
-		return fail(err, "is iopass.ko older than this iopassctl?",
-			    "cannot read the NUMA attributes of %s", name);
-	return EXIT_OK;
+	return show_locality(name);
 }
 
 /* ---- SR-IOV ---- */
@@ -1475,9 +1484,8 @@ static int cmd_vf_token(int argc, char **argv)
 		return EXIT_USAGE;
 	if (argc - optind != 2)
 		return usage_error("a physical function and a UUID");
-	if (parse_uuid(argv[optind + 1], cmd.vf_token))
-		return usage_error("bad VF token '%s': a UUID, as "
-				   "01234567-89ab-cdef-0123-456789abcdef", argv[optind + 1]);
+	if (vf_token_arg(argv[optind + 1], cmd.vf_token))
+		return cmd_status;
 	d = dev_arg(argc - 1, argv, true);
 	if (!d)
 		return cmd_status;
